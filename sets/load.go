@@ -1,0 +1,351 @@
+package sets
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+)
+
+// IgnoreFile is the gitignore-syntax file at the config root listing paths not to load.
+const IgnoreFile = ".permsetsignore"
+
+// PoliciesDir is the top-level directory of custom Rego rules; it is not loaded as YAML.
+const PoliciesDir = "policies"
+
+// Options tune a load.
+type Options struct {
+	// Cache keeps parse results by content hash across loads (a daemon's reloads); nil: none.
+	Cache *Cache
+	// Workers is how many files are parsed at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Result is what a load found: the normalized model and every problem, sorted. The model is
+// always present, but it is complete and safe to compile only when there is no problem.
+type Result struct {
+	Model    *Model
+	Problems []Problem
+	// Files is the number of YAML files read, Documents the number of documents in them,
+	// Parsed the number of files parsed (not taken from the cache).
+	Files, Documents, Parsed int
+	// Hashes is the SHA-256 of each file read, by path.
+	Hashes map[string][32]byte
+}
+
+// OK reports whether the load found no problem.
+func (r *Result) OK() bool { return len(r.Problems) == 0 }
+
+// LoadDir loads the config root DIR, confined to it with os.Root: a symbolic link that leads out
+// of DIR is refused.
+func LoadDir(ctx context.Context, dir string, opts Options) (*Result, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("config root: %w", err)
+	}
+	defer root.Close()
+	return Load(ctx, root.FS(), opts)
+}
+
+// Load loads every config file of fsys. The error is for failures of the load itself (a
+// cancelled context, an unreadable root); problems in the config are in Result.Problems.
+func Load(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
+	v, err := kindSchemas()
+	if err != nil {
+		return nil, err
+	}
+	files, probs, err := findFiles(ctx, fsys)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]*fileResult, len(files))
+	parsed := make([]bool, len(files))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], parsed[i] = loadFile(fsys, files[i], v, opts.Cache)
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &Result{Files: len(files), Hashes: make(map[string][32]byte, len(files))}
+	for i, fr := range results {
+		res.Documents += len(fr.docs)
+		if parsed[i] {
+			res.Parsed++
+		}
+		res.Hashes[files[i].path] = fr.hash
+	}
+	if opts.Cache != nil {
+		opts.Cache.keep(res.Hashes)
+	}
+	res.Model, res.Problems = assemble(files, results)
+	res.Problems = SortProblems(append(res.Problems, probs...))
+	return res, nil
+}
+
+// file is a config file found under the root.
+type file struct {
+	path string
+	size int64
+}
+
+// findFiles walks the root for YAML files, applying the exclusions of docs/config.md.
+func findFiles(ctx context.Context, fsys fs.FS) ([]file, []Problem, error) {
+	ignore, probs := readIgnore(fsys)
+	var files []file
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			if p == "." {
+				return err
+			}
+			probs = append(probs, Problem{File: p, Code: CodeReadError, Message: cleanErr(err)})
+			return nil
+		}
+		if p == "." {
+			return nil
+		}
+		name := d.Name()
+		isDir := d.IsDir()
+		if strings.HasPrefix(name, ".") || isDir && p == PoliciesDir ||
+			ignore != nil && ignore.Match(strings.Split(p, "/"), isDir) {
+			if isDir {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if isDir {
+			return nil
+		}
+		isYAML := strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			info, err := fs.Stat(fsys, p)
+			switch {
+			case err != nil && strings.Contains(err.Error(), "escapes"):
+				probs = append(probs, Problem{File: p, Code: CodeOutsideRoot, Message: "symbolic link leads out of the config root; refused"})
+				return nil
+			case err != nil:
+				if isYAML {
+					probs = append(probs, Problem{File: p, Code: CodeReadError, Message: cleanErr(err)})
+				}
+				return nil
+			case info.IsDir():
+				probs = append(probs, Problem{File: p, Code: CodeNotRegularFile, Message: "linked directories are not followed; move the files or list them in " + IgnoreFile})
+				return nil
+			}
+			mode = info.Mode().Type()
+		}
+		if !isYAML {
+			return nil
+		}
+		if !mode.IsRegular() {
+			probs = append(probs, Problem{File: p, Code: CodeNotRegularFile, Message: "not a regular file"})
+			return nil
+		}
+		files = append(files, file{path: p})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("config root: %w", err)
+	}
+	slices.SortFunc(files, func(a, b file) int { return strings.Compare(a.path, b.path) })
+	return files, probs, nil
+}
+
+func readIgnore(fsys fs.FS) (gitignore.Matcher, []Problem) {
+	data, err := fs.ReadFile(fsys, IgnoreFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, []Problem{{File: IgnoreFile, Code: CodeReadError, Message: cleanErr(err)}}
+	}
+	var patterns []gitignore.Pattern
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		patterns = append(patterns, gitignore.ParsePattern(line, nil))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, []Problem{{File: IgnoreFile, Code: CodeReadError, Message: cleanErr(err)}}
+	}
+	return gitignore.NewMatcher(patterns), nil
+}
+
+// cleanErr drops the path an fs error repeats: the problem already names the file.
+func cleanErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// fileResult is everything learned from one file's content; it does not depend on the path, so
+// it is cached by content hash.
+type fileResult struct {
+	hash     [32]byte
+	docs     []decoded
+	problems []Problem // File left empty
+}
+
+// loadFile reads, parses and decodes one file, or takes it from the cache.
+func loadFile(fsys fs.FS, f file, v *validator, cache *Cache) (*fileResult, bool) {
+	data, prob := readLimited(fsys, f.path)
+	if prob != nil {
+		return &fileResult{problems: []Problem{*prob}}, true
+	}
+	hash := sha256.Sum256(data)
+	if fr := cache.get(hash); fr != nil {
+		return fr, false
+	}
+	fr := parseFile(data, v)
+	fr.hash = hash
+	cache.put(hash, fr)
+	return fr, true
+}
+
+func readLimited(fsys fs.FS, p string) ([]byte, *Problem) {
+	fail := func(code, msg string) ([]byte, *Problem) {
+		return nil, &Problem{Code: code, Message: msg}
+	}
+	f, err := fsys.Open(p)
+	if err != nil {
+		if strings.Contains(err.Error(), "escapes") {
+			return fail(CodeOutsideRoot, "symbolic link leads out of the config root; refused")
+		}
+		return fail(CodeReadError, cleanErr(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fail(CodeReadError, cleanErr(err))
+	}
+	if !info.Mode().IsRegular() {
+		return fail(CodeNotRegularFile, "not a regular file")
+	}
+	if info.Size() > MaxFileSize {
+		return fail(CodeFileTooLarge, fmt.Sprintf("%d bytes is over the limit of %d (16 MiB); split the file", info.Size(), MaxFileSize))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return fail(CodeReadError, cleanErr(err))
+	}
+	if len(data) > MaxFileSize {
+		return fail(CodeFileTooLarge, fmt.Sprintf("over the limit of %d bytes (16 MiB); split the file", MaxFileSize))
+	}
+	return data, nil
+}
+
+// parseFile parses and decodes one file's content.
+func parseFile(data []byte, v *validator) (fr *fileResult) {
+	fr = &fileResult{}
+	ps := &problems{}
+	defer func() {
+		// Nothing in a config file may crash the loader; a bug here is reported as a problem.
+		if r := recover(); r != nil {
+			ps.add(Pos{}, CodeYAMLSyntax, "internal error reading this file: %v", r)
+			fr.docs, fr.problems = nil, ps.list
+		}
+	}()
+	docs, probs := parseYAML(data)
+	ps.list = append(ps.list, probs...)
+	for _, doc := range docs {
+		d, _ := decodeDoc(doc, v, ps)
+		if d.kind != "" {
+			fr.docs = append(fr.docs, d)
+		}
+	}
+	fr.problems = ps.list
+	return fr
+}
+
+// Cache keeps the parse results of files by content hash, so a reload re-parses only the files
+// that changed. It is safe for concurrent use. Entries not seen in the latest load are dropped.
+type Cache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]*fileResult
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{entries: map[[32]byte]*fileResult{}} }
+
+// Len is the number of cached files.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+func (c *Cache) get(h [32]byte) *fileResult {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[h]
+}
+
+func (c *Cache) put(h [32]byte, fr *fileResult) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[h] = fr
+}
+
+func (c *Cache) keep(used map[string][32]byte) {
+	live := make(map[[32]byte]bool, len(used))
+	for _, h := range used {
+		live[h] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h := range c.entries {
+		if !live[h] {
+			delete(c.entries, h)
+		}
+	}
+}
+
+// docID is the default id of an Assignment without one: its file and document number.
+func docID(file string, index int) string { return fmt.Sprintf("%s#%d", path.Clean(file), index) }
