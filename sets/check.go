@@ -376,7 +376,7 @@ func (a *assembler) unknownInCatalog(p Permission) string {
 		return fmt.Sprintf("unknown feature %q%s", p.Feature, didYouMean(p.Feature, sortedKeys(c.Features)))
 	}
 	if p.Action != Wildcard && !slices.Contains(f.Actions, p.Action) {
-		return fmt.Sprintf("feature %q has no action %q%s; its actions are %s", p.Feature, p.Action, didYouMean(p.Action, f.Actions), strings.Join(f.Actions, ", "))
+		return fmt.Sprintf("feature %q has no action %q%s; its actions are %s", p.Feature, p.Action, didYouMean(p.Action, f.Actions), strings.Join(sortedCopy(f.Actions), ", "))
 	}
 	for _, s := range p.Scopes() {
 		if _, ok := f.Scopes[s]; !ok {

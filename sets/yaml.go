@@ -198,7 +198,7 @@ func (c *converter) key(k *yaml.Node) (string, bool) {
 		c.ps.add(posOf(k), CodeUnsupportedYAML, "merge keys (<<) are not supported; write the fields out or use an alias for the whole value")
 		return "", false
 	}
-	c.ps.add(posOf(k), CodeUnsupportedYAML, "mapping key %q is a %s, not a string (quote it)", k.Value, strings.TrimPrefix(k.ShortTag(), "!!"))
+	c.ps.add(posOf(k), CodeUnsupportedYAML, "mapping key %q reads as %s, not a string (quote it)", k.Value, strings.TrimPrefix(k.ShortTag(), "!!"))
 	return "", false
 }
 

@@ -1,0 +1,43 @@
+# permsets: make run starts on the default example; make test runs every test.
+GO       ?= go
+BIN      := bin
+EXAMPLE  ?= examples/nation
+FUZZTIME ?= 10s
+# Benchmarks: the three repository sizes of docs/benchmarks.md.
+BENCHTIME ?= 1x
+
+.PHONY: run test build bench fuzz lint vet clean
+
+## run: validate examples/nation and print a summary of what it holds
+run: build
+	$(BIN)/permsctl validate $(EXAMPLE)
+
+## build: the binaries, in bin/
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## test: every test, the brief fuzz runs, vet and gofmt (under 10 minutes on 2 cores)
+test: lint
+	$(GO) test -count=1 ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: the fuzz targets for longer (FUZZTIME=10m make fuzz)
+fuzz: FUZZTIME = 5m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
+
+## bench: Go benchmarks and the validate timings on three generated repository sizes
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./sets
+	./scripts/bench-validate.sh
+
+clean:
+	rm -rf $(BIN) .cache

@@ -1,0 +1,190 @@
+package sets_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/permsets/permsets/sets"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func load(t testing.TB, dir string) *sets.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := sets.LoadDir(ctx, dir, sets.Options{})
+	if err != nil {
+		t.Fatalf("load %s: %v", dir, err)
+	}
+	return res
+}
+
+func render(res *sets.Result) string {
+	var b strings.Builder
+	for _, p := range res.Problems {
+		b.WriteString(p.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// golden compares got with testdata file name, rewriting it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatalf("%v (run go test ./sets -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("problems differ from %s\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// TestBadInput loads every case of testdata/bad and compares the problems with its golden file
+// (testdata/bad/NAME.golden).
+func TestBadInput(t *testing.T) {
+	cases, err := os.ReadDir("testdata/bad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if !c.IsDir() {
+			continue
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			res := load(t, filepath.Join("testdata/bad", c.Name()))
+			golden(t, filepath.Join("testdata/bad", c.Name()+".golden"), render(res))
+		})
+	}
+}
+
+func TestExamplesAreValid(t *testing.T) {
+	dirs, _ := filepath.Glob("../examples/*")
+	n := 0
+	for _, d := range dirs {
+		if info, err := os.Stat(d); err != nil || !info.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "README.md")); err != nil {
+			t.Errorf("%s has no README.md", d)
+		}
+		n++
+		t.Run(filepath.Base(d), func(t *testing.T) {
+			res := load(t, d)
+			if !res.OK() {
+				t.Errorf("problems:\n%s", render(res))
+			}
+			if len(res.Model.Instances) == 0 || len(res.Model.Sets) == 0 || len(res.Model.Assignments) == 0 {
+				t.Errorf("example holds too little: %d instances, %d sets, %d assignments", len(res.Model.Instances), len(res.Model.Sets), len(res.Model.Assignments))
+			}
+		})
+	}
+	if n < 4 {
+		t.Errorf("found %d examples, want nation, portal, api and workflows", n)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const instanceDoc = "apiVersion: permsets/v1\nkind: Instance\nid: prod\n"
+
+// TestHostileFilesystem covers what cannot be committed as testdata: links out of the tree,
+// huge files, pipes.
+func TestHostileFilesystem(t *testing.T) {
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(outside, "secret.yaml"), instanceDoc)
+	writeFile(t, filepath.Join(outside, "dir", "x.yaml"), instanceDoc)
+
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(root, "link-out.yaml")))
+	must(os.Symlink("../../"+filepath.Base(outside)+"/secret.yaml", filepath.Join(root, "relative-out.yaml")))
+	must(os.Symlink(filepath.Join(outside, "dir"), filepath.Join(root, "linked-dir")))
+	must(os.Symlink("instances/prod.yaml", filepath.Join(root, "link-in.yaml")))
+	must(os.Symlink("missing.yaml", filepath.Join(root, "dangling.yaml")))
+	big, err := os.Create(filepath.Join(root, "huge.yaml"))
+	must(err)
+	must(big.Truncate(100 << 20)) // a 100 MB file, sparse: refused before it is read
+	must(big.Close())
+	if runtime.GOOS == "linux" {
+		must(syscall.Mkfifo(filepath.Join(root, "pipe.yaml"), 0o644))
+	}
+
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := load(t, root)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 50<<20 {
+		t.Errorf("loading allocated %d MiB; the huge file must be refused unread", grew>>20)
+	}
+	got := render(res)
+	for _, want := range []string{
+		"dangling.yaml: read-error:",
+		"huge.yaml: file-too-large: 104857600 bytes is over the limit of 16777216 (16 MiB); split the file",
+		"link-in.yaml:3:5: duplicate-id: instance \"prod\" is already declared at instances/prod.yaml:1",
+		"link-out.yaml: outside-root: symbolic link leads out of the config root; refused",
+		"linked-dir: outside-root: symbolic link leads out of the config root; refused",
+		"relative-out.yaml: outside-root: symbolic link leads out of the config root; refused",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(got, "pipe.yaml: not-regular-file: not a regular file\n") {
+		t.Errorf("the named pipe was not refused:\n%s", got)
+	}
+	if strings.Contains(got, "secret") {
+		t.Errorf("a file outside the root was read:\n%s", got)
+	}
+}
+
+func TestNoConfigFiles(t *testing.T) {
+	res := load(t, t.TempDir())
+	if !res.OK() || res.Files != 0 {
+		t.Fatalf("empty root: %d files, problems %v", res.Files, res.Problems)
+	}
+}
+
+func TestMissingRoot(t *testing.T) {
+	_, err := sets.LoadDir(context.Background(), filepath.Join(t.TempDir(), "nope"), sets.Options{})
+	if err == nil || !strings.Contains(err.Error(), "config root") {
+		t.Fatalf("err = %v, want a config root error", err)
+	}
+}
+
+func TestCancelledLoad(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sets.LoadDir(ctx, "../examples/nation", sets.Options{}); err == nil {
+		t.Fatal("a cancelled load succeeded")
+	}
+}
