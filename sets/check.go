@@ -187,7 +187,8 @@ func (a *assembler) mergeCatalogs() {
 				}
 				continue
 			}
-			c.Features[name] = f
+			nf := normFeature(f) // a copy: the decoded catalog may be shared through the cache
+			c.Features[name] = &nf
 			a.catalogOrigin[key] = located{file, doc.at[ptr+"#key"]}
 		}
 		for section, pair := range map[string][2]map[string][]string{
@@ -240,7 +241,10 @@ func (a *assembler) checkListDups(file string, doc *catalogDoc, ptr string, list
 }
 
 func normFeature(f *Feature) Feature {
-	n := Feature{Description: f.Description, Actions: sortedCopy(f.Actions), Scopes: map[string]*Scope{}}
+	n := Feature{Description: f.Description, Actions: sortedCopy(f.Actions)}
+	if len(f.Scopes) > 0 {
+		n.Scopes = map[string]*Scope{}
+	}
 	for k, s := range f.Scopes {
 		n.Scopes[k] = &Scope{Description: s.Description, Relations: sortedCopy(s.Relations)}
 	}
@@ -516,6 +520,19 @@ func (a *assembler) normalize() {
 	slices.SortFunc(m.Roles, func(x, y *Role) int { return cmp.Compare(x.ID, y.ID) })
 	slices.SortFunc(m.Assignments, func(x, y *Assignment) int { return cmp.Compare(x.ID, y.ID) })
 	slices.SortFunc(m.Users, func(x, y *User) int { return cmp.Compare(x.ID, y.ID) })
+	if c := m.Catalog; c != nil {
+		for _, section := range []map[string][]string{c.Requires, c.Implies, c.Endpoints} {
+			for k, v := range section {
+				section[k] = sortedCopy(v)
+			}
+		}
+		for i := range c.SeparationOfDuties {
+			c.SeparationOfDuties[i].Permissions = sortedCopy(c.SeparationOfDuties[i].Permissions)
+		}
+		if c.SeparationOfDuties == nil {
+			c.SeparationOfDuties = []SeparationRule{}
+		}
+	}
 	for _, in := range m.Instances {
 		if in.Name == "" {
 			in.Name = in.ID

@@ -1,6 +1,9 @@
 package sets
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // APIVersion is the apiVersion every document carries.
 const APIVersion = "permsets/v1"
@@ -212,4 +215,13 @@ func find[T any](xs []T, id string, key func(T) string) T {
 		return xs[lo]
 	}
 	return zero
+}
+
+// MarshalJSON writes expiringWithin as a duration string (336h0m0s), not nanoseconds.
+func (l Lint) MarshalJSON() ([]byte, error) {
+	type plain Lint
+	return json.Marshal(struct {
+		plain
+		ExpiringWithin string `json:"expiringWithin"`
+	}{plain(l), l.ExpiringWithin.String()})
 }
