@@ -3,8 +3,6 @@ GO       ?= go
 BIN      := bin
 EXAMPLE  ?= examples/nation
 FUZZTIME ?= 10s
-# Benchmarks: the three repository sizes of docs/benchmarks.md.
-BENCHTIME ?= 1x
 
 .PHONY: run test build bench fuzz lint vet clean
 
@@ -34,10 +32,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
 
-## bench: Go benchmarks and the validate timings on three generated repository sizes
+## bench: Go benchmarks (on the large generated repository) and validate timings on three sizes
+BENCH_DIR ?= .cache/bench
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./sets
-	./scripts/bench-validate.sh
+	@[ -d $(BENCH_DIR)/large ] || $(BIN)/permsgen -out $(BENCH_DIR)/large -instances 10 -sets 10000 -users 100000 -roles 1000 -pairs 1000000
+	$(GO) test -run '^$$' -bench 'Parse' -benchmem ./sets
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'LoadDir' -benchmem -benchtime 3x ./sets
+	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh
 
 clean:
 	rm -rf $(BIN) .cache
