@@ -159,8 +159,12 @@ func findFiles(ctx context.Context, fsys fs.FS) ([]file, []Problem, error) {
 				probs = append(probs, Problem{File: p, Code: CodeOutsideRoot, Message: "symbolic link leads out of the config root; refused"})
 				return nil
 			case err != nil:
+				msg := cleanErr(err)
+				if errors.Is(err, fs.ErrNotExist) {
+					msg = "broken symbolic link: its target does not exist"
+				}
 				if isYAML {
-					probs = append(probs, Problem{File: p, Code: CodeReadError, Message: cleanErr(err)})
+					probs = append(probs, Problem{File: p, Code: CodeReadError, Message: msg})
 				}
 				return nil
 			case info.IsDir():
