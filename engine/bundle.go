@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
+
+	"github.com/permsets/permsets/policies"
+	"github.com/permsets/permsets/sets"
+)
+
+// Version is the engine version; it is part of every revision digest, so a new engine gives a
+// new revision even for unchanged config.
+const Version = "0.3.0"
+
+// PolicyRoot is the data path of the evaluation rules: data.permsets.
+const PolicyRoot = "permsets"
+
+// Module is one Rego file of the bundle.
+type Module struct {
+	Path string // slash path inside the bundle, e.g. permsets/decision.rego
+	Raw  []byte
+}
+
+// Modules returns the embedded evaluation rules, without their tests, sorted by path.
+func Modules() ([]Module, error) {
+	var out []Module
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
+			return err
+		}
+		raw, err := fs.ReadFile(policies.FS, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, Module{Path: p, Raw: raw})
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, err
+}
+
+// Bundle is a compiled revision: the index, the rules, and the revision digest.
+type Bundle struct {
+	Index    *Index
+	Modules  []Module
+	Revision string
+	Commit   string // the Git commit, when there is one
+	data     []byte // the index as JSON, computed once
+}
+
+// NewBundle compiles a valid model into a bundle. commit may be empty.
+func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
+	idx, err := Compile(m)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := Modules()
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(idx)
+	if err != nil {
+		return nil, err
+	}
+	model, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &Bundle{Index: idx, Modules: mods, Revision: revision(model, mods), Commit: commit, data: data}, nil
+}
+
+// revision digests the normalized model, the rules and the engine version.
+func revision(model []byte, mods []Module) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "permsets engine %s\n", Version)
+	h.Write(model)
+	for _, m := range mods {
+		fmt.Fprintf(h, "\n%s %d\n", m.Path, len(m.Raw))
+		h.Write(m.Raw)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// IndexJSON is the index as JSON (data.permsets_index).
+func (b *Bundle) IndexJSON() []byte { return b.data }
+
+// WriteTarGz writes a standard OPA bundle: .manifest (revision, roots), data.json holding the
+// index under permsets_index, and the rules.
+func (b *Bundle) WriteTarGz(w io.Writer) error {
+	var data map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b.data))
+	dec.UseNumber()
+	var index any
+	if err := dec.Decode(&index); err != nil {
+		return err
+	}
+	data = map[string]any{IndexRoot: index}
+	roots := []string{PolicyRoot, IndexRoot}
+	ob := bundle.Bundle{
+		Manifest: bundle.Manifest{Revision: b.Revision, Roots: &roots, Metadata: map[string]any{"commit": b.Commit, "engine": Version}},
+		Data:     data,
+	}
+	for _, m := range b.Modules {
+		parsed, err := ast.ParseModuleWithOpts(m.Path, string(m.Raw), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return err
+		}
+		ob.Modules = append(ob.Modules, bundle.ModuleFile{URL: "/" + m.Path, Path: "/" + path.Clean(m.Path), Raw: m.Raw, Parsed: parsed})
+	}
+	return bundle.NewWriter(w).Write(ob)
+}

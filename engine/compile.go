@@ -1,0 +1,419 @@
+// Package engine compiles a config model into the indexed data document the Rego policies read,
+// builds OPA bundles from it, and evaluates decisions with prepared queries.
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/permsets/permsets/sets"
+)
+
+// IndexRoot is the data path of the compiled index: data.permsets_index.
+const IndexRoot = "permsets_index"
+
+// Unconditional grant characters of the fast table (see docs/engine.md).
+const (
+	fastNone        = '0' // no grant of any kind covers the permission
+	fastHeld        = '1' // held with no condition: no expiry, no scope, requirements met
+	fastConditional = '2' // held only under conditions: decided by the decision rule
+)
+
+// Index is the compiled, indexed data document. Its shape is documented in docs/engine.md and
+// read by policies/permsets.
+type Index struct {
+	Catalog   *catalogIndex             `json:"catalog,omitempty"`
+	Sets      map[string]*setIndex      `json:"sets"`
+	Instances map[string]*instanceIndex `json:"instances"`
+	Suspended map[string]bool           `json:"suspended"`
+}
+
+type catalogIndex struct {
+	Known     map[string]bool                `json:"known"`
+	Positions map[string]int                 `json:"positions"`
+	Requires  map[string][]string            `json:"requires"`
+	Routes    map[string]map[string][]*route `json:"routes"`
+	order     []string                       // positions, in order
+	implies   map[string][]string            // closure
+	features  map[string]*sets.Feature       // for wildcard expansion and scopes
+}
+
+type route struct {
+	Segments    []string `json:"segments"`
+	Permissions []string `json:"permissions"`
+}
+
+type setIndex struct {
+	Name      string              `json:"name"`
+	Enabled   bool                `json:"enabled"`
+	Superuser bool                `json:"superuser"`
+	Grants    map[string][]*grant `json:"grants"`
+}
+
+// grant is one way a set grants a permission key: unconditionally (no scopes, no objects), for
+// named objects, or for resources whose relation fields hold the user.
+type grant struct {
+	Text      string   `json:"text"`
+	Scopes    []string `json:"scopes"`
+	Objects   []string `json:"objects"`
+	Relations []string `json:"relations"`
+}
+
+func (g *grant) unconditional() bool { return len(g.Scopes) == 0 && len(g.Objects) == 0 }
+
+type instanceIndex struct {
+	Name     string                `json:"name"`
+	Sets     []string              `json:"sets"`
+	Holdings map[string][]*holding `json:"holdings"`
+	Holders  map[string][]string   `json:"holders"`
+	Granting map[string][]string   `json:"granting"`
+	Fast     map[string]string     `json:"fast,omitempty"`
+}
+
+// holding is one way a user holds a set on an instance.
+type holding struct {
+	Set       string `json:"set"`
+	Via       string `json:"via"`
+	Source    string `json:"source"`
+	ExpiresNs *int64 `json:"expires_ns,omitempty"`
+}
+
+// Compile builds the index of a valid model. The model must have no problems (sets.Result.OK).
+func Compile(m *sets.Model) (*Index, error) {
+	idx := &Index{
+		Sets:      make(map[string]*setIndex, len(m.Sets)),
+		Instances: make(map[string]*instanceIndex, len(m.Instances)),
+		Suspended: map[string]bool{},
+	}
+	if m.Catalog != nil {
+		c, err := compileCatalog(m.Catalog)
+		if err != nil {
+			return nil, err
+		}
+		idx.Catalog = c
+	}
+	for _, u := range m.Users {
+		if u.Suspended {
+			idx.Suspended[u.ID] = true
+		}
+	}
+	for _, in := range m.Instances {
+		idx.Instances[in.ID] = &instanceIndex{
+			Name:     in.Name,
+			Sets:     []string{},
+			Holdings: map[string][]*holding{},
+			Holders:  map[string][]string{},
+			Granting: map[string][]string{},
+		}
+	}
+	for _, s := range m.Sets {
+		si := idx.compileSet(s)
+		idx.Sets[s.ID] = si
+		for _, inst := range s.Instances {
+			ii := idx.Instances[inst]
+			if ii == nil {
+				return nil, fmt.Errorf("set %s is on unknown instance %s", s.ID, inst)
+			}
+			ii.Sets = append(ii.Sets, s.ID)
+			if si.Superuser {
+				ii.Granting["*=*"] = append(ii.Granting["*=*"], s.ID)
+			}
+			for _, key := range sortedKeys(si.Grants) {
+				ii.Granting[key] = append(ii.Granting[key], s.ID)
+			}
+		}
+	}
+	for _, a := range m.Assignments {
+		ii := idx.Instances[a.Instance]
+		if ii == nil {
+			return nil, fmt.Errorf("assignment %s is on unknown instance %s", a.ID, a.Instance)
+		}
+		var exp *int64
+		if a.Expires != nil {
+			ns := a.Expires.UnixNano()
+			exp = &ns
+		}
+		for _, u := range a.Users {
+			for _, s := range a.PermissionSets {
+				ii.Holdings[u] = append(ii.Holdings[u], &holding{Set: s, Via: "direct", Source: a.ID, ExpiresNs: exp})
+			}
+		}
+	}
+	for _, r := range m.Roles {
+		for _, ref := range r.PermissionSets {
+			inst, s, _ := strings.Cut(ref, "/")
+			ii := idx.Instances[inst]
+			if ii == nil {
+				return nil, fmt.Errorf("role %s lists unknown instance %s", r.ID, inst)
+			}
+			for _, u := range r.Members {
+				ii.Holdings[u] = append(ii.Holdings[u], &holding{Set: s, Via: "role:" + r.ID, Source: r.ID})
+			}
+		}
+	}
+	for _, ii := range idx.Instances {
+		holders := map[string]map[string]bool{}
+		for u, hs := range ii.Holdings {
+			slices.SortFunc(hs, compareHoldings)
+			ii.Holdings[u] = slices.CompactFunc(hs, func(a, b *holding) bool { return compareHoldings(a, b) == 0 })
+			for _, h := range hs {
+				if holders[h.Set] == nil {
+					holders[h.Set] = map[string]bool{}
+				}
+				holders[h.Set][u] = true
+			}
+		}
+		for s, us := range holders {
+			ii.Holders[s] = sortedKeys(us)
+		}
+		if idx.Catalog != nil {
+			ii.Fast = make(map[string]string, len(ii.Holdings))
+			for u, hs := range ii.Holdings {
+				if !idx.Suspended[u] {
+					ii.Fast[u] = idx.fastRow(hs)
+				}
+			}
+		}
+	}
+	return idx, nil
+}
+
+func compareHoldings(a, b *holding) int {
+	if c := strings.Compare(a.Set, b.Set); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Via, b.Via); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	switch {
+	case a.ExpiresNs == nil && b.ExpiresNs == nil:
+		return 0
+	case a.ExpiresNs == nil:
+		return -1
+	case b.ExpiresNs == nil:
+		return 1
+	}
+	return int(min(max(*a.ExpiresNs-*b.ExpiresNs, -1), 1))
+}
+
+func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
+	c := &catalogIndex{
+		Known:     map[string]bool{},
+		Positions: map[string]int{},
+		Routes:    map[string]map[string][]*route{},
+		features:  cat.Features,
+	}
+	for _, f := range sortedKeys(cat.Features) {
+		for _, a := range cat.Features[f].Actions {
+			c.order = append(c.order, f+"="+a)
+		}
+	}
+	sort.Strings(c.order)
+	for i, p := range c.order {
+		c.Known[p] = true
+		c.Positions[p] = i
+	}
+	var err error
+	if c.Requires, err = closure(cat.Requires, "requires"); err != nil {
+		return nil, err
+	}
+	if c.implies, err = closure(cat.Implies, "implies"); err != nil {
+		return nil, err
+	}
+	byTemplate := map[string]map[string]bool{}
+	for perm, eps := range cat.Endpoints {
+		for _, ep := range eps {
+			if byTemplate[ep] == nil {
+				byTemplate[ep] = map[string]bool{}
+			}
+			byTemplate[ep][perm] = true
+		}
+	}
+	for _, ep := range sortedKeys(byTemplate) {
+		method, path, _ := strings.Cut(ep, " ")
+		segments := strings.Split(strings.TrimSuffix(path, "/"), "/")
+		n := strconv.Itoa(len(segments))
+		if c.Routes[method] == nil {
+			c.Routes[method] = map[string][]*route{}
+		}
+		c.Routes[method][n] = append(c.Routes[method][n], &route{Segments: segments, Permissions: sortedKeys(byTemplate[ep])})
+	}
+	return c, nil
+}
+
+// closure computes, for each key of a permission graph, every permission reachable from it.
+// A cycle is an error (the loader reports it first, with its position).
+func closure(graph map[string][]string, what string) (map[string][]string, error) {
+	out := make(map[string][]string, len(graph))
+	const (
+		active = 1
+		done   = 2
+	)
+	state := map[string]int{}
+	var visit func(p string) error
+	visit = func(p string) error {
+		switch state[p] {
+		case active:
+			return fmt.Errorf("%s cycle through %s", what, p)
+		case done:
+			return nil
+		}
+		state[p] = active
+		reach := map[string]bool{}
+		for _, q := range graph[p] {
+			if err := visit(q); err != nil {
+				return err
+			}
+			reach[q] = true
+			for _, r := range out[q] {
+				reach[r] = true
+			}
+		}
+		state[p] = done
+		if len(reach) > 0 {
+			out[p] = sortedKeys(reach)
+		}
+		return nil
+	}
+	for _, p := range sortedKeys(graph) {
+		if err := visit(p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// compileSet expands a set's permissions into grants by permission key: wildcards into the
+// catalog's concrete permissions (kept as wildcard keys without a catalog), then implies,
+// keeping each grant's scopes and object arguments.
+func (idx *Index) compileSet(s *sets.PermissionSet) *setIndex {
+	si := &setIndex{Name: s.Name, Enabled: s.Enabled, Grants: map[string][]*grant{}}
+	seen := map[string]bool{}
+	for _, p := range s.Parsed {
+		if p.Feature == sets.Wildcard && p.Action == sets.Wildcard {
+			si.Superuser = true
+			continue
+		}
+		scopes, objects := p.Scopes(), p.Objects()
+		var relations []string
+		if idx.Catalog != nil {
+			if f := idx.Catalog.features[p.Feature]; f != nil {
+				rel := map[string]bool{}
+				for _, sc := range scopes {
+					if scope := f.Scopes[sc]; scope != nil {
+						for _, r := range scope.Relations {
+							rel[r] = true
+						}
+					}
+				}
+				relations = sortedKeys(rel)
+			}
+		}
+		for _, key := range idx.expand(p) {
+			keys := append([]string{key}, idx.implied(key)...)
+			for _, k := range keys {
+				f, a, _ := strings.Cut(k, "=")
+				text := sets.Permission{Feature: f, Action: a, Args: p.Args}.String()
+				if seen[text] {
+					continue
+				}
+				seen[text] = true
+				si.Grants[k] = append(si.Grants[k], &grant{Text: text, Scopes: nonNil(scopes), Objects: nonNil(objects), Relations: nonNil(relations)})
+			}
+		}
+	}
+	return si
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// expand turns a permission into the keys it grants: itself, or with a catalog, every concrete
+// permission a wildcard covers.
+func (idx *Index) expand(p sets.Permission) []string {
+	if idx.Catalog == nil || (p.Feature != sets.Wildcard && p.Action != sets.Wildcard) {
+		return []string{p.Key()}
+	}
+	var keys []string
+	for _, k := range idx.Catalog.order {
+		f, a, _ := strings.Cut(k, "=")
+		if (p.Feature == sets.Wildcard || p.Feature == f) && (p.Action == sets.Wildcard || p.Action == a) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func (idx *Index) implied(key string) []string {
+	if idx.Catalog == nil {
+		return nil
+	}
+	return idx.Catalog.implies[key]
+}
+
+// fastRow computes a user's fast-table row on one instance from their holdings. It mirrors the
+// decision rule for the cases it marks conclusive; engine tests check it against the rule.
+func (idx *Index) fastRow(hs []*holding) string {
+	c := idx.Catalog
+	row := make([]byte, len(c.order))
+	unconditional := func(key string, permanentOnly bool) bool {
+		for _, h := range hs {
+			s := idx.Sets[h.Set]
+			if s == nil || !s.Enabled || permanentOnly && h.ExpiresNs != nil {
+				continue
+			}
+			if s.Superuser {
+				return true
+			}
+			for _, g := range s.Grants[key] {
+				if g.unconditional() {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i, key := range c.order {
+		row[i] = fastNone
+		if unconditional(key, true) && allHeld(c.Requires[key], func(r string) bool { return unconditional(r, true) }) {
+			row[i] = fastHeld
+			continue
+		}
+		for _, h := range hs {
+			s := idx.Sets[h.Set]
+			if s != nil && s.Enabled && (s.Superuser || len(s.Grants[key]) > 0) {
+				row[i] = fastConditional
+				break
+			}
+		}
+	}
+	return string(row)
+}
+
+func allHeld(perms []string, held func(string) bool) bool {
+	for _, p := range perms {
+		if !held(p) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/util"
+)
+
+// DecisionPaths are the rules of package permsets that answer queries (DESIGN section 5).
+var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
+
+// Evaluator answers decisions over one bundle with prepared queries. It is safe for concurrent
+// use; a new revision gets a new Evaluator.
+type Evaluator struct {
+	bundle  *Bundle
+	queries map[string]rego.PreparedEvalQuery
+}
+
+// NewEvaluator loads a bundle into an in-memory store and prepares a query per decision path.
+func NewEvaluator(ctx context.Context, b *Bundle) (*Evaluator, error) {
+	var index any
+	if err := util.NewJSONDecoder(bytes.NewReader(b.data)).Decode(&index); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	store := inmem.NewFromObjectWithOpts(map[string]any{IndexRoot: index},
+		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	mods := map[string]*ast.Module{}
+	for _, m := range b.Modules {
+		parsed, err := ast.ParseModuleWithOpts(m.Path, string(m.Raw), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return nil, err
+		}
+		mods[m.Path] = parsed
+	}
+	if compiler.Compile(mods); compiler.Failed() {
+		return nil, fmt.Errorf("rules: %v", compiler.Errors)
+	}
+	e := &Evaluator{bundle: b, queries: map[string]rego.PreparedEvalQuery{}}
+	for _, p := range DecisionPaths {
+		q, err := rego.New(
+			rego.Query("data."+PolicyRoot+"."+p),
+			rego.Compiler(compiler),
+			rego.Store(store),
+			rego.StoreReadAST(true),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %s: %w", p, err)
+		}
+		e.queries[p] = q
+	}
+	return e, nil
+}
+
+// Bundle is the bundle this evaluator answers from.
+func (e *Evaluator) Bundle() *Bundle { return e.bundle }
+
+// EvalOptions tune one evaluation.
+type EvalOptions struct {
+	// Now is the time used when the input has no "time"; zero means the wall clock.
+	Now time.Time
+}
+
+// Eval evaluates a decision path (one of DecisionPaths) for an input (JSON-like Go values).
+func (e *Evaluator) Eval(ctx context.Context, path string, input any, opts EvalOptions) (any, error) {
+	v, err := ast.InterfaceToValue(input)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	return e.EvalValue(ctx, path, v, opts)
+}
+
+// EvalValue is Eval for an input already converted to an ast.Value (the fast path of servers).
+func (e *Evaluator) EvalValue(ctx context.Context, path string, input ast.Value, opts EvalOptions) (any, error) {
+	q, ok := e.queries[path]
+	if !ok {
+		return nil, fmt.Errorf("unknown decision path %q", path)
+	}
+	evalOpts := []rego.EvalOption{rego.EvalParsedInput(input)}
+	if !opts.Now.IsZero() {
+		evalOpts = append(evalOpts, rego.EvalTime(opts.Now))
+	}
+	rs, err := q.Eval(ctx, evalOpts...)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, nil // undefined: e.g. who_can without an instance
+	}
+	return rs[0].Expressions[0].Value, nil
+}

@@ -1,0 +1,112 @@
+# Listings over the same definitions as decisions: a user's effective sets and permissions on
+# an instance, the sets they may assign, and who can do something. (The package's METADATA is
+# in decision.rego.)
+package permsets
+
+# METADATA
+# title: effective
+# description: |
+#   For {user, instance}: {sets, permissions}, the enabled, unexpired sets the user holds
+#   and the permissions they give after implies and requires (a permission whose
+#   requirements are not met is left out). A suspended user has none.
+# entrypoint: true
+effective := {"sets": sets, "permissions": permissions} if {
+	count(_listing_errors) == 0
+	active := _effective_holdings
+	sets := sort({h.set | some h in active})
+	permissions := sort(_effective_permissions(active))
+}
+
+effective := {"sets": [], "permissions": [], "errors": sort(_listing_errors)} if count(_listing_errors) > 0
+
+_listing_errors contains "input.user must be a string" if not is_string(input.user)
+
+_listing_errors contains "input.instance must be a string" if not is_string(input.instance)
+
+_listing_errors contains "input.time must be an RFC 3339 date and time" if {
+	input.time
+	not time.parse_rfc3339_ns(input.time)
+}
+
+_effective_holdings := [] if _suspended(input.user)
+
+_effective_holdings := _active_holdings(input.user, input.instance, _now) if not _suspended(input.user)
+
+# A superuser holds every permission the catalog knows (or *=* without a catalog).
+_effective_permissions(active) := _all_known if _has_superuser(active)
+
+_effective_permissions(active) := {grant.text |
+	some h in active
+	some key, grants in _index.sets[h.set].grants
+	some grant in grants
+	_requirements_met(active, key)
+} if not _has_superuser(active)
+
+_has_superuser(active) if {
+	some h in active
+	_index.sets[h.set].superuser
+}
+
+_all_known := object.keys(_index.catalog.known) if _index.catalog
+
+_all_known := {"*=*"} if not _index.catalog
+
+_requirements_met(active, key) if {
+	every r in object.get(_requirements, key, []) {
+		_holds_unconditionally(active, r)
+	}
+}
+
+# METADATA
+# title: manageable_sets
+# description: |
+#   For {user, instance}: the ids of the sets on the instance the user may assign, from
+#   their permset=assign grants ('id' arguments name sets; without arguments, every set).
+# entrypoint: true
+manageable_sets := sort(_manageable) if count(_listing_errors) == 0
+
+manageable_sets := [] if count(_listing_errors) > 0
+
+_manageable contains set if {
+	_assign_everything
+	some set in _index.instances[input.instance].sets
+}
+
+_manageable contains set if {
+	some h in _effective_holdings
+	some key in _keys("permset=assign")
+	some grant in _index.sets[h.set].grants[key]
+	some set in grant.objects
+	set in _index.instances[input.instance].sets
+	_requirements_met(_effective_holdings, "permset=assign")
+}
+
+_assign_everything if {
+	some h in _effective_holdings
+	_set_covers(h.set, "permset=assign", "", {})
+	_requirements_met(_effective_holdings, "permset=assign")
+}
+
+# METADATA
+# title: who_can
+# description: |
+#   For {instance, permission} (and an optional resource): every user allowed it, with the
+#   sets and ways they hold it, answered from the index of holders of the sets that grant
+#   the permission, not by scanning every user.
+# entrypoint: true
+who_can := [entry |
+	some user in sort(_candidates)
+	res := _evaluate(user, input.instance, input.permission, _resource, _now)
+	res.allow
+	entry := {"user": user, "grants": res.grants}
+] if {
+	is_string(input.instance)
+	is_string(input.permission)
+}
+
+# Users holding, on the instance, a set that grants the permission or *=*.
+_candidates contains user if {
+	some key in (_keys(input.permission) | {"*=*"})
+	some set in _index.instances[input.instance].granting[key]
+	some user in _index.instances[input.instance].holders[set]
+}
