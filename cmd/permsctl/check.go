@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type checkOptions struct {
+	user, instance   string
+	method, path     string
+	resource, atTime string
+	rev, format      string
+}
+
+func newCheckCommand(g *globals) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check --user U --instance I (PERMISSION | --method M --path P)",
+		Short: "Decide one request and say why",
+		Long: `check answers one decision from the config repository (-C DIR, or the current directory), as
+permsd would: may the user do PERMISSION (feature=action), or call METHOD PATH, on the instance?
+It prints allow or deny with the reason and exits 0 on allow, 3 on deny.`,
+		Example: `  permsctl -C examples/nation check --user alice --instance campaign finances=export
+  permsctl check --user sam --instance campaign people=read --resource '{"id":"p7","point_person":"sam"}'
+  permsctl check --user ops --instance production --method DELETE --path /users/42
+  permsctl check --user kwame --instance campaign people=edit --time 2027-02-01T00:00:00Z
+  permsctl check --user alice --instance campaign finances=export --rev live`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := formatFlag(o.format, "text", "json"); err != nil {
+				return err
+			}
+			input, err := o.input(args)
+			if err != nil {
+				return usageError(err)
+			}
+			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
+			if err != nil {
+				return err
+			}
+			result, err := l.evaluator.Eval(cmd.Context(), "decision", input, evalNow())
+			if err != nil {
+				return &exitError{code: exitProblems, err: err}
+			}
+			d, _ := result.(map[string]any)
+			allowed, _ := d["allow"].(bool)
+			if o.format == "json" {
+				err = writeJSON(g.stdout, struct {
+					FormatVersion string `json:"format_version"`
+					revisionInfo
+					Input  map[string]any `json:"input"`
+					Result any            `json:"result"`
+				}{FormatVersion, l.info(), input, result})
+			} else {
+				verdict := "deny"
+				if allowed {
+					verdict = newColors(g.stdout).green("allow")
+				}
+				_, err = fmt.Fprintf(g.stdout, "%s: %v\n", verdict, d["reason"])
+			}
+			if err != nil {
+				return &exitError{code: exitProblems, err: err}
+			}
+			if !allowed {
+				return &exitError{code: exitDenied}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.user, "user", "", "the user `ID` asking (required)")
+	f.StringVar(&o.instance, "instance", "", "the instance `ID` (required)")
+	f.StringVar(&o.method, "method", "", "an HTTP method, with --path, instead of a permission")
+	f.StringVar(&o.path, "path", "", "an API path such as /users/42, with --method")
+	f.StringVar(&o.resource, "resource", "", "the resource as a JSON object: {\"id\": ..., relation fields}")
+	f.StringVar(&o.atTime, "time", "", "decide as of this RFC 3339 time (default now)")
+	f.StringVar(&o.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	_ = cmd.MarkFlagRequired("user")
+	_ = cmd.MarkFlagRequired("instance")
+	return cmd
+}
+
+func (o *checkOptions) input(args []string) (map[string]any, error) {
+	in := map[string]any{"user": o.user, "instance": o.instance}
+	switch {
+	case len(args) == 1 && (o.method != "" || o.path != ""):
+		return nil, fmt.Errorf("give a permission or --method and --path, not both")
+	case len(args) == 1:
+		in["permission"] = args[0]
+	case o.method != "" && o.path != "":
+		in["method"], in["path"] = o.method, o.path
+	default:
+		return nil, fmt.Errorf("give a permission (feature=action) or --method and --path")
+	}
+	if o.resource != "" {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(o.resource), &r); err != nil || r == nil {
+			return nil, fmt.Errorf("--resource must be a JSON object: %v", o.resource)
+		}
+		in["resource"] = r
+	}
+	if o.atTime != "" {
+		if _, err := time.Parse(time.RFC3339, o.atTime); err != nil {
+			return nil, fmt.Errorf("--time %q is not RFC 3339 (like 2026-12-31T23:59:59Z)", o.atTime)
+		}
+		in["time"] = o.atTime
+	}
+	return in, nil
+}

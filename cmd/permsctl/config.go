@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/source"
+)
+
+// loaded is a config revision loaded, checked and compiled.
+type loaded struct {
+	result    *sets.Result
+	bundle    *engine.Bundle
+	evaluator *engine.Evaluator
+}
+
+// loadConfig loads the config root dir as it is on disk, or at Git revision rev of the
+// repository holding dir, and compiles it. Config problems are printed to stderr and end the
+// command with exit code 1: nothing is ever answered from an invalid config.
+func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool) (*loaded, error) {
+	var (
+		res    *sets.Result
+		commit string
+		err    error
+	)
+	if rev == "" {
+		res, err = sets.LoadDir(ctx, dir, sets.Options{})
+	} else {
+		var r *source.Revision
+		if r, err = source.AtRevision(ctx, dir, rev); err != nil {
+			return nil, &exitError{code: exitProblems, err: err}
+		}
+		commit = r.Commit
+		res, err = sets.Load(ctx, r.FS, sets.Options{})
+	}
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: err}
+	}
+	if !res.OK() {
+		for _, p := range res.Problems {
+			fmt.Fprintln(g.stderr, p.String())
+		}
+		at := dir
+		if rev != "" {
+			at = fmt.Sprintf("%s at %s", dir, rev)
+		}
+		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s has %s; run permsctl validate", at, plural(len(res.Problems), "problem"))}
+	}
+	b, err := engine.NewBundle(res.Model, commit)
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: err}
+	}
+	l := &loaded{result: res, bundle: b}
+	if evaluate {
+		if l.evaluator, err = engine.NewEvaluator(ctx, b); err != nil {
+			return nil, &exitError{code: exitProblems, err: err}
+		}
+	}
+	return l, nil
+}
+
+// revisionInfo is carried by every JSON output that answers from a compiled revision.
+type revisionInfo struct {
+	Revision string `json:"revision"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+func (l *loaded) info() revisionInfo {
+	return revisionInfo{Revision: l.bundle.Revision, Commit: l.bundle.Commit}
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type listingOptions struct {
+	user, instance   string
+	resource, atTime string
+	rev, format      string
+}
+
+func newEffectiveCommand(g *globals) *cobra.Command {
+	o := &listingOptions{}
+	cmd := &cobra.Command{
+		Use:   "effective --user U --instance I",
+		Short: "List the sets a user holds on an instance and the permissions they give",
+		Long: `effective lists the enabled, unexpired sets the user holds on the instance (directly or
+through roles) and the permissions they give after implies and requires, and the sets the user
+may assign.`,
+		Example: `  permsctl -C examples/nation effective --user sam --instance campaign`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := formatFlag(o.format, "text", "json"); err != nil {
+				return err
+			}
+			input := map[string]any{"user": o.user, "instance": o.instance}
+			if o.atTime != "" {
+				input["time"] = o.atTime
+			}
+			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
+			if err != nil {
+				return err
+			}
+			eff, err := l.evaluator.Eval(cmd.Context(), "effective", input, evalNow())
+			if err != nil {
+				return &exitError{code: exitProblems, err: err}
+			}
+			manageable, err := l.evaluator.Eval(cmd.Context(), "manageable_sets", input, evalNow())
+			if err != nil {
+				return &exitError{code: exitProblems, err: err}
+			}
+			e, _ := eff.(map[string]any)
+			if errs := asList(e["errors"]); len(errs) > 0 {
+				return usageError(fmt.Errorf("%v", errs[0]))
+			}
+			if l.result.Model.Instance(o.instance) == nil {
+				return &exitError{code: exitProblems, err: fmt.Errorf("unknown instance %q", o.instance)}
+			}
+			if o.format == "json" {
+				return writeJSON(g.stdout, struct {
+					FormatVersion string `json:"format_version"`
+					revisionInfo
+					User           string `json:"user"`
+					Instance       string `json:"instance"`
+					Sets           []any  `json:"sets"`
+					Permissions    []any  `json:"permissions"`
+					ManageableSets []any  `json:"manageable_sets"`
+				}{FormatVersion, l.info(), o.user, o.instance, asList(e["sets"]), asList(e["permissions"]), asList(manageable)})
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "%s on %s\n", o.user, o.instance)
+			writeList(&b, "sets", asList(e["sets"]))
+			writeList(&b, "permissions", asList(e["permissions"]))
+			writeList(&b, "may assign", asList(manageable))
+			_, err = fmt.Fprint(g.stdout, b.String())
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.user, "user", "", "the user `ID` (required)")
+	f.StringVar(&o.instance, "instance", "", "the instance `ID` (required)")
+	f.StringVar(&o.atTime, "time", "", "as of this RFC 3339 time (default now)")
+	f.StringVar(&o.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	_ = cmd.MarkFlagRequired("user")
+	_ = cmd.MarkFlagRequired("instance")
+	return cmd
+}
+
+func writeList(b *strings.Builder, title string, items []any) {
+	if len(items) == 0 {
+		fmt.Fprintf(b, "%s: none\n", title)
+		return
+	}
+	fmt.Fprintf(b, "%s:\n", title)
+	for _, it := range items {
+		fmt.Fprintf(b, "  %v\n", it)
+	}
+}

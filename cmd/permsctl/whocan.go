@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func newWhoCanCommand(g *globals) *cobra.Command {
+	o := &listingOptions{}
+	cmd := &cobra.Command{
+		Use:   "who-can PERMISSION --instance I",
+		Short: "List every user allowed a permission on an instance, and how they hold it",
+		Long: `who-can is the reverse lookup: every user allowed PERMISSION on the instance now (or at
+--time), with the sets that grant it and whether they hold each directly or through a role.
+Scoped grants count only with a --resource they cover.`,
+		Example: `  permsctl -C examples/nation who-can finances=export --instance campaign`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := formatFlag(o.format, "text", "json"); err != nil {
+				return err
+			}
+			input := map[string]any{"instance": o.instance, "permission": args[0]}
+			if o.resource != "" {
+				var r map[string]any
+				if err := json.Unmarshal([]byte(o.resource), &r); err != nil || r == nil {
+					return usageError(fmt.Errorf("--resource must be a JSON object: %v", o.resource))
+				}
+				input["resource"] = r
+			}
+			if o.atTime != "" {
+				input["time"] = o.atTime
+			}
+			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
+			if err != nil {
+				return err
+			}
+			if l.result.Model.Instance(o.instance) == nil {
+				return &exitError{code: exitProblems, err: fmt.Errorf("unknown instance %q", o.instance)}
+			}
+			res, err := l.evaluator.Eval(cmd.Context(), "who_can", input, evalNow())
+			if err != nil {
+				return &exitError{code: exitProblems, err: err}
+			}
+			users := asList(res)
+			if o.format == "json" {
+				return writeJSON(g.stdout, struct {
+					FormatVersion string `json:"format_version"`
+					revisionInfo
+					Instance   string `json:"instance"`
+					Permission string `json:"permission"`
+					Users      []any  `json:"users"`
+				}{FormatVersion, l.info(), o.instance, args[0], users})
+			}
+			fmt.Fprintf(g.stdout, "%s on %s: %s\n", args[0], o.instance, plural(len(users), "user"))
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			for _, u := range users {
+				entry, _ := u.(map[string]any)
+				var how []string
+				for _, gr := range asList(entry["grants"]) {
+					m, _ := gr.(map[string]any)
+					how = append(how, fmt.Sprintf("%v (%v)", m["set"], m["via"]))
+				}
+				fmt.Fprintf(tw, "  %v\t%s\n", entry["user"], strings.Join(how, ", "))
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.instance, "instance", "", "the instance `ID` (required)")
+	f.StringVar(&o.resource, "resource", "", "a resource as a JSON object, so scoped grants that cover it count")
+	f.StringVar(&o.atTime, "time", "", "as of this RFC 3339 time (default now)")
+	f.StringVar(&o.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	_ = cmd.MarkFlagRequired("instance")
+	return cmd
+}
