@@ -434,7 +434,13 @@ func TestSymlinks(t *testing.T) {
 			t.Errorf("%s: type %v", e.Name(), e.Type())
 		}
 	}
-	if info, err := fs.Lstat(fsys, "passwd.yaml"); err != nil || info.Mode().Type() != fs.ModeSymlink || info.Size() != int64(len("/etc/passwd")) {
+	// go-git's worktree commits an absolute link relative to the worktree's top
+	// ("/../../../etc/passwd" for a repository three levels down); it stays absolute.
+	target, err := fs.ReadLink(fsys, "passwd.yaml")
+	if err != nil || !strings.HasPrefix(target, "/") || !strings.HasSuffix(target, "/etc/passwd") {
+		t.Errorf("readlink passwd.yaml = %q, %v", target, err)
+	}
+	if info, err := fs.Lstat(fsys, "passwd.yaml"); err != nil || info.Mode().Type() != fs.ModeSymlink || info.Size() != int64(len(target)) {
 		t.Errorf("lstat passwd.yaml = %v, %v", info, err)
 	}
 	if target, err := fs.ReadLink(fsys, "outside.yaml"); err != nil || target != "../../outside" {
@@ -688,5 +694,46 @@ func TestLoadAtRevision(t *testing.T) {
 	}
 	if len(res.Problems) != 1 || res.Problems[0].String() != got.String()+res.Problems[0].Message {
 		t.Errorf("working tree: problems %v", res.Problems)
+	}
+}
+
+// TestPackedRepository reads a repository whose objects are all in a packfile (as after a clone
+// or gc), with the loader's workers reading in parallel.
+func TestPackedRepository(t *testing.T) {
+	r := newRepo(t)
+	files := map[string]string{"access/instances/prod.yaml": instanceYAML, "access/assignments/staff.yaml": assignmentYAML}
+	for i := range 40 {
+		id := "set-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		files["access/sets/prod/"+id+".yaml"] = setYAML(id, "Set "+id)
+	}
+	files["access/sets/prod/staffer.yaml"] = setYAML("staffer", "Staffer")
+	files["access/sets/prod/finance.yaml"] = setYAML("finance", "Finance")
+	r.write(files)
+	c := r.commit("many sets")
+	if err := r.repo.RepackObjects(&git.RepackConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	loose, err := filepath.Glob(filepath.Join(r.dir, ".git", "objects", "[0-9a-f][0-9a-f]"))
+	if err != nil || len(loose) == 0 {
+		t.Fatalf("no loose objects to remove: %v", err)
+	}
+	for _, d := range loose {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev, err := source.AtRevision(context.Background(), r.path("access"), "master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Commit != c.String() {
+		t.Errorf("commit = %s, want %s", rev.Commit, c)
+	}
+	res, err := sets.Load(context.Background(), rev.FS, sets.Options{Workers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Files != 44 {
+		t.Errorf("%d files, problems %v; want 44, none", res.Files, res.Problems)
 	}
 }

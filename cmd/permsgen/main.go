@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/permsets/permsets/internal/synth"
 )
 
 const usage = `Usage: permsgen -out DIR [flags]
@@ -37,7 +39,7 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
-	o := DefaultOptions()
+	o := synth.DefaultOptions()
 	fs := flag.NewFlagSet("permsgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Out, "out", "", "output `directory` (required); created if missing; must be empty unless -force")
@@ -71,7 +73,7 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	start := time.Now()
-	st, err := Generate(o)
+	st, err := synth.Generate(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "permsgen: %v\n", err)
 		return 1

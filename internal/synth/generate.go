@@ -1,4 +1,6 @@
-package main
+// Package synth writes large, deterministic, synthetic config repositories for benchmarks and
+// load tests (cmd/permsgen is its command line).
+package synth
 
 import (
 	"bufio"
