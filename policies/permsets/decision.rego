@@ -76,9 +76,9 @@ _invalid_decision := {
 }
 
 # Problems with the input itself; any of them denies.
-_input_errors contains "input.user must be a string" if not is_string(input.user)
+_input_errors contains "input.user must be a string" if not is_string(object.get(input, "user", null))
 
-_input_errors contains "input.instance must be a string" if not is_string(input.instance)
+_input_errors contains "input.instance must be a string" if not is_string(object.get(input, "instance", null))
 
 _input_errors contains "input needs a permission (feature=action) or a method and a path" if {
 	not input.permission
@@ -356,6 +356,15 @@ _reason(user, instance, _, res) := sprintf("%s holds no set on %s", [user, insta
 	not res.suspended
 	res.known
 	res.held == 0
+	count(object.get(_index.instances[instance].holdings, user, [])) == 0
+}
+
+_reason(user, instance, _, res) := sprintf("%s holds sets on %s, but none is enabled and unexpired", [user, instance]) if {
+	_index.instances[instance]
+	not res.suspended
+	res.known
+	res.held == 0
+	count(object.get(_index.instances[instance].holdings, user, [])) > 0
 }
 
 _describe_grants(grants) := concat(", ", [sprintf("set %s (%s)", [g.set, g.via]) | some g in grants])
