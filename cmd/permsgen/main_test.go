@@ -24,4 +24,3 @@ func TestRun(t *testing.T) {
 		t.Fatalf("summary: %q", stderr.String())
 	}
 }
-
