@@ -3,7 +3,9 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -56,10 +58,11 @@ type setIndex struct {
 // grant is one way a set grants a permission key: unconditionally (no scopes, no objects), for
 // named objects, or for resources whose relation fields hold the user.
 type grant struct {
-	Text      string   `json:"text"`
-	Scopes    []string `json:"scopes"`
-	Objects   []string `json:"objects"`
-	Relations []string `json:"relations"`
+	Text          string   `json:"text"`
+	Unconditional bool     `json:"unconditional"`
+	Scopes        []string `json:"scopes"`
+	Objects       []string `json:"objects"`
+	Relations     []string `json:"relations"`
 }
 
 func (g *grant) unconditional() bool { return len(g.Scopes) == 0 && len(g.Objects) == 0 }
@@ -67,19 +70,27 @@ func (g *grant) unconditional() bool { return len(g.Scopes) == 0 && len(g.Object
 type instanceIndex struct {
 	Name     string                `json:"name"`
 	Sets     []string              `json:"sets"`
-	Holdings map[string][]*holding `json:"holdings"`
+	Holdings map[string][]string   `json:"holdings"` // user -> record ids
+	Records  map[string]*holding   `json:"records"`  // record id -> holding
+	held     map[string][]*holding // user -> records, while compiling
 	Holders  map[string][]string   `json:"holders"`
 	Granting map[string][]string   `json:"granting"`
 	Fast     map[string]string     `json:"fast,omitempty"`
 }
 
-// holding is one way a user holds a set on an instance.
+// holding is one way a user holds a set on an instance. It carries the set's enabled and
+// superuser flags, so a decision reads them without another lookup.
 type holding struct {
 	Set       string `json:"set"`
 	Via       string `json:"via"`
 	Source    string `json:"source"`
-	ExpiresNs *int64 `json:"expires_ns,omitempty"`
+	Enabled   bool   `json:"enabled"`
+	Superuser bool   `json:"superuser"`
+	ExpiresNs int64  `json:"expires_ns"` // Never when it does not expire
 }
+
+// Never is the expires_ns of a holding that does not expire: the largest int64.
+const Never = int64(math.MaxInt64)
 
 // Compile builds the index of a valid model. The model must have no problems (sets.Result.OK).
 func Compile(m *sets.Model) (*Index, error) {
@@ -104,7 +115,9 @@ func Compile(m *sets.Model) (*Index, error) {
 		idx.Instances[in.ID] = &instanceIndex{
 			Name:     in.Name,
 			Sets:     []string{},
-			Holdings: map[string][]*holding{},
+			Holdings: map[string][]string{},
+			Records:  map[string]*holding{},
+			held:     map[string][]*holding{},
 			Holders:  map[string][]string{},
 			Granting: map[string][]string{},
 		}
@@ -131,14 +144,14 @@ func Compile(m *sets.Model) (*Index, error) {
 		if ii == nil {
 			return nil, fmt.Errorf("assignment %s is on unknown instance %s", a.ID, a.Instance)
 		}
-		var exp *int64
+		exp := Never
 		if a.Expires != nil {
-			ns := a.Expires.UnixNano()
-			exp = &ns
+			exp = a.Expires.UnixNano()
 		}
-		for _, u := range a.Users {
-			for _, s := range a.PermissionSets {
-				ii.Holdings[u] = append(ii.Holdings[u], &holding{Set: s, Via: "direct", Source: a.ID, ExpiresNs: exp})
+		for _, s := range a.PermissionSets {
+			rec := &holding{Set: s, Via: "direct", Source: a.ID, ExpiresNs: exp}
+			for _, u := range a.Users {
+				ii.held[u] = append(ii.held[u], rec)
 			}
 		}
 	}
@@ -149,36 +162,68 @@ func Compile(m *sets.Model) (*Index, error) {
 			if ii == nil {
 				return nil, fmt.Errorf("role %s lists unknown instance %s", r.ID, inst)
 			}
+			rec := &holding{Set: s, Via: "role:" + r.ID, Source: r.ID, ExpiresNs: Never}
 			for _, u := range r.Members {
-				ii.Holdings[u] = append(ii.Holdings[u], &holding{Set: s, Via: "role:" + r.ID, Source: r.ID})
+				ii.held[u] = append(ii.held[u], rec)
 			}
 		}
 	}
 	for _, ii := range idx.Instances {
-		holders := map[string]map[string]bool{}
-		for u, hs := range ii.Holdings {
-			slices.SortFunc(hs, compareHoldings)
-			ii.Holdings[u] = slices.CompactFunc(hs, func(a, b *holding) bool { return compareHoldings(a, b) == 0 })
-			for _, h := range hs {
-				if holders[h.Set] == nil {
-					holders[h.Set] = map[string]bool{}
-				}
-				holders[h.Set][u] = true
+		idx.finishInstance(ii)
+	}
+	return idx, nil
+}
+
+// finishInstance numbers the instance's holding records (in a deterministic order), lists each
+// user's record ids and the holders of each set, and computes the fast table.
+func (idx *Index) finishInstance(ii *instanceIndex) {
+	records := map[*holding]bool{}
+	for u, hs := range ii.held {
+		slices.SortFunc(hs, compareHoldings)
+		hs = slices.CompactFunc(hs, func(a, b *holding) bool { return compareHoldings(a, b) == 0 })
+		ii.held[u] = hs
+		for _, h := range hs {
+			records[h] = true
+		}
+	}
+	ordered := make([]*holding, 0, len(records))
+	for h := range records {
+		if s := idx.Sets[h.Set]; s != nil {
+			h.Enabled, h.Superuser = s.Enabled, s.Superuser
+		}
+		ordered = append(ordered, h)
+	}
+	slices.SortFunc(ordered, compareHoldings)
+	ids := make(map[*holding]string, len(ordered))
+	for i, h := range ordered {
+		id := "h" + strconv.Itoa(i+1)
+		ids[h] = id
+		ii.Records[id] = h
+	}
+	holders := map[string]map[string]bool{}
+	for u, hs := range ii.held {
+		list := make([]string, len(hs))
+		for i, h := range hs {
+			list[i] = ids[h]
+			if holders[h.Set] == nil {
+				holders[h.Set] = map[string]bool{}
 			}
+			holders[h.Set][u] = true
 		}
-		for s, us := range holders {
-			ii.Holders[s] = sortedKeys(us)
-		}
-		if idx.Catalog != nil {
-			ii.Fast = make(map[string]string, len(ii.Holdings))
-			for u, hs := range ii.Holdings {
-				if !idx.Suspended[u] {
-					ii.Fast[u] = idx.fastRow(hs)
-				}
+		ii.Holdings[u] = list
+	}
+	for s, us := range holders {
+		ii.Holders[s] = sortedKeys(us)
+	}
+	if idx.Catalog != nil {
+		ii.Fast = make(map[string]string, len(ii.held))
+		for u, hs := range ii.held {
+			if !idx.Suspended[u] {
+				ii.Fast[u] = idx.fastRow(hs)
 			}
 		}
 	}
-	return idx, nil
+	ii.held = nil
 }
 
 func compareHoldings(a, b *holding) int {
@@ -191,15 +236,7 @@ func compareHoldings(a, b *holding) int {
 	if c := strings.Compare(a.Source, b.Source); c != 0 {
 		return c
 	}
-	switch {
-	case a.ExpiresNs == nil && b.ExpiresNs == nil:
-		return 0
-	case a.ExpiresNs == nil:
-		return -1
-	case b.ExpiresNs == nil:
-		return 1
-	}
-	return int(min(max(*a.ExpiresNs-*b.ExpiresNs, -1), 1))
+	return cmp.Compare(a.ExpiresNs, b.ExpiresNs)
 }
 
 func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
@@ -324,7 +361,8 @@ func (idx *Index) compileSet(s *sets.PermissionSet) *setIndex {
 					continue
 				}
 				seen[text] = true
-				si.Grants[k] = append(si.Grants[k], &grant{Text: text, Scopes: nonNil(scopes), Objects: nonNil(objects), Relations: nonNil(relations)})
+				si.Grants[k] = append(si.Grants[k], &grant{Text: text, Unconditional: len(scopes)+len(objects) == 0,
+					Scopes: nonNil(scopes), Objects: nonNil(objects), Relations: nonNil(relations)})
 			}
 		}
 	}
@@ -369,7 +407,7 @@ func (idx *Index) fastRow(hs []*holding) string {
 	unconditional := func(key string, permanentOnly bool) bool {
 		for _, h := range hs {
 			s := idx.Sets[h.Set]
-			if s == nil || !s.Enabled || permanentOnly && h.ExpiresNs != nil {
+			if s == nil || !s.Enabled || permanentOnly && h.ExpiresNs != Never {
 				continue
 			}
 			if s.Superuser {

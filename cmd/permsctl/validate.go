@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -39,6 +40,12 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
 				return &exitError{code: exitProblems, err: err}
 			}
 			g.log.Debug("loaded", "dir", dir, "files", res.Files, "documents", res.Documents)
+			if res.OK() {
+				// Compile too: what validates must also build.
+				if _, err := engine.Compile(res.Model); err != nil {
+					res.Problems = append(res.Problems, sets.Problem{File: ".", Code: "compile", Message: err.Error()})
+				}
+			}
 			var werr error
 			if o.format == "json" {
 				werr = writeValidateJSON(g.stdout, dir, res)

@@ -13,35 +13,46 @@ import (
 	"github.com/permsets/permsets/schemas"
 )
 
-// TestValidateJSONMatchesSchema: the JSON output, valid and not, conforms to its published schema.
-func TestValidateJSONMatchesSchema(t *testing.T) {
+func compileSchema(t *testing.T, name string) *jsonschema.Schema {
+	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft7
-	data, err := schemas.FS.ReadFile("validate.schema.json")
+	data, err := schemas.FS.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddResource("validate.schema.json", bytes.NewReader(data)); err != nil {
+	if err := c.AddResource(name, bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	schema, err := c.Compile("validate.schema.json")
+	schema, err := c.Compile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return schema
+}
+
+// TestJSONOutputsMatchSchemas: every --format json output conforms to its published schema.
+func TestJSONOutputsMatchSchemas(t *testing.T) {
 	broken := t.TempDir()
 	if err := os.WriteFile(filepath.Join(broken, "x.yaml"), []byte("apiVersion: permsets/v1\nkind: Nope\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	nation := "../../examples/nation"
 	for _, tc := range []struct {
-		note, dir string
-		code      int
+		note, schema string
+		args         []string
+		code         int
 	}{
-		{"valid example", "../../examples/nation", exitOK},
-		{"problems", broken, exitProblems},
+		{"valid example", "validate.schema.json", []string{"validate", nation}, exitOK},
+		{"problems", "validate.schema.json", []string{"validate", broken}, exitProblems},
+		{"check allow", "check.schema.json", []string{"-C", nation, "check", "--user", "alice", "--instance", "campaign", "finances=export"}, exitOK},
+		{"check deny", "check.schema.json", []string{"-C", nation, "check", "--user", "alice", "--instance", "hq", "finances=export"}, exitDenied},
+		{"effective", "effective.schema.json", []string{"-C", nation, "effective", "--user", "priya", "--instance", "campaign"}, exitOK},
+		{"who-can", "who-can.schema.json", []string{"-C", nation, "who-can", "people=read", "--instance", "campaign"}, exitOK},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			if code := runWith([]string{"validate", "--format", "json", tc.dir}, &out, &errOut); code != tc.code {
+			if code := runWith(append(tc.args, "--format", "json"), &out, &errOut); code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tc.code, errOut.String())
 			}
 			var v any
@@ -50,8 +61,8 @@ func TestValidateJSONMatchesSchema(t *testing.T) {
 			if err := dec.Decode(&v); err != nil {
 				t.Fatal(err)
 			}
-			if err := schema.Validate(v); err != nil {
-				t.Fatalf("output does not match schemas/validate.schema.json: %#v\n%s", err, out.String())
+			if err := compileSchema(t, tc.schema).Validate(v); err != nil {
+				t.Fatalf("output does not match schemas/%s: %#v\n%s", tc.schema, err, out.String())
 			}
 		})
 	}

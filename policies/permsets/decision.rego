@@ -3,7 +3,8 @@
 # description: |
 #   Who may do what on which instance. Answers the decision paths of the API:
 #   allow, decision, effective, manageable_sets and who_can. Reads the compiled index
-#   at data.permsets_index (built by the engine from the config repository) and the input.
+#   at data.permsets_index (built by the engine from the config repository, shape in
+#   docs/engine.md) and the input.
 # authors:
 #   - permsets
 # scope: package
@@ -11,7 +12,7 @@ package permsets
 
 # The compiled index: instances (holdings, holders, fast table), sets (expanded grants),
 # the catalog (known permissions, transitive requirements, routes) and suspended users.
-_index := data.permsets_index
+import data.permsets_index as index
 
 # METADATA
 # title: allow
@@ -38,15 +39,13 @@ allow if {
 # The user's character for the permission in the fast table: "1" held unconditionally
 # (no expiry, no scope, requirements met), "2" held only under conditions (expiry, scope,
 # object arguments), "0" not held at all. Undefined when the table cannot answer.
-_fast := substring(_index.instances[input.instance].fast[input.user], _index.catalog.positions[input.permission], 1) if {
+_fast := substring(index.instances[input.instance].fast[input.user], index.catalog.positions[input.permission], 1) if {
 	not input.time
 	not input.method
 	_resource_ok
 }
 
-_resource_ok if not input.resource
-
-_resource_ok if is_object(input.resource)
+_resource_ok if is_object(object.get(input, "resource", {}))
 
 # METADATA
 # title: decision
@@ -55,17 +54,29 @@ _resource_ok if is_object(input.resource)
 #   missing: [permissions], reason}. grants lists the held sets that cover the request
 #   (via is "direct" or "role:ID"); missing lists required permissions the user lacks.
 # entrypoint: true
-decision := _invalid_decision if count(_input_errors) > 0
-
-decision := _route_decision if {
-	count(_input_errors) == 0
+decision := _invalid_decision if {
+	not _well_formed
+} else := _route_decision if {
 	is_string(input.method)
+} else := _permission_decision(input.permission)
+
+# The common case, checked in one body; _input_errors explains the others.
+_well_formed if {
+	is_string(input.user)
+	is_string(input.instance)
+	_target_ok
+	_resource_ok
+	_time_ok
 }
 
-decision := _permission_decision(input.permission) if {
-	count(_input_errors) == 0
+_target_ok if {
 	not input.method
-}
+	regex.match(`^[a-z*][a-z0-9_*-]*=[a-z*][a-z0-9_*-]*$`, input.permission)
+} else if _route_input_ok
+
+_time_ok if {
+	not input.time
+} else if time.parse_rfc3339_ns(input.time)
 
 _invalid_decision := {
 	"allow": false,
@@ -109,21 +120,20 @@ _route_input_ok if {
 }
 
 # The time decisions are made at: input.time when given, else now.
-_now := time.parse_rfc3339_ns(input.time) if input.time
-
-_now := time.now_ns() if not input.time
+_now := time.parse_rfc3339_ns(input.time) if {
+	input.time
+} else := time.now_ns()
 
 _resource := object.get(input, "resource", {})
 
-_permission_decision(perm) := d if {
+_permission_decision(perm) := {
+	"allow": res.allow,
+	"permission": perm,
+	"grants": res.grants,
+	"missing": res.missing,
+	"reason": _reason(input.user, input.instance, perm, res),
+} if {
 	res := _evaluate(input.user, input.instance, perm, _resource, _now)
-	d := {
-		"allow": res.allow,
-		"permission": perm,
-		"grants": res.grants,
-		"missing": res.missing,
-		"reason": _reason(input.user, input.instance, perm, res),
-	}
 }
 
 # A route: allowed when any permission mapped to it is allowed, or for *=* holders.
@@ -140,10 +150,7 @@ _route_decision := d if {
 		"missing": chosen[1].missing,
 		"reason": _route_reason(chosen[0], chosen[1]),
 	}
-}
-
-_route_decision := d if {
-	count(_route_permissions(input.method, input.path)) == 0
+} else := d if {
 	grants := _superuser_grants(input.user, input.instance, _now)
 	allowed := count(grants) > 0
 	d := {
@@ -155,9 +162,9 @@ _route_decision := d if {
 	}
 }
 
-_first_or(xs, _) := xs[0] if count(xs) > 0
-
-_first_or(xs, default_value) := default_value if count(xs) == 0
+_first_or(xs, default_value) := xs[0] if {
+	count(xs) > 0
+} else := default_value
 
 _route_reason(perm, res) := sprintf("%s %s needs %s: %s", [input.method, input.path, perm, _reason(input.user, input.instance, perm, res)])
 
@@ -169,7 +176,7 @@ _unmapped_reason(false) := sprintf("%s %s is mapped to no permission, so only ho
 # exactly one path segment.
 _route_permissions(method, path) := {p |
 	segments := split(trim_suffix(path, "/"), "/")
-	some route in _index.catalog.routes[upper(method)][format_int(count(segments), 10)]
+	some route in index.catalog.routes[upper(method)][format_int(count(segments), 10)]
 	_segments_match(route.segments, segments)
 	some p in route.permissions
 }
@@ -188,27 +195,39 @@ _segment_matches(t, s) if {
 	s != ""
 }
 
-# _evaluate is the definition of a decision for any user: what they hold that covers the
-# permission (grants), what it requires that they lack (missing), and the outcome.
+# _evaluate is the definition of a decision for any user: the held sets that cover the
+# permission (grants), the requirements the user lacks (missing), and the outcome.
+# (Written with few function calls: each costs more than the lookups it saves.)
 _evaluate(user, instance, perm, resource, now) := {
-	"allow": allowed,
+	"allow": _outcome(known, suspended, grants, missing),
 	"grants": grants,
 	"missing": missing,
 	"suspended": suspended,
 	"known": known,
-	"held": count(active),
-	"conditional": conditional,
+	"active": active,
 } if {
-	active := _active_holdings(user, instance, now)
+	# Holdings of enabled sets that have not expired at now.
+	active := [h |
+		some id in index.instances[instance].holdings[user]
+		h := index.instances[instance].records[id]
+		h.enabled
+		h.expires_ns > now
+	]
 	known := _known(perm)
-	suspended := _suspended(user)
-	grants := sort({{"set": h.set, "via": h.via} |
+	suspended := object.get(index.suspended, user, false)
+	keys := _keys(perm)
+
+	# A held set covers the permission when it is *=* (for a known permission), or when one
+	# of its grants of the permission covers the resource.
+	superuser := {{"set": h.set, "via": h.via} | known; some h in active; h.superuser}
+	granted := {{"set": h.set, "via": h.via} |
 		some h in active
-		_set_covers(h.set, perm, user, resource)
-	})
+		some key in keys
+		some grant in index.sets[h.set].grants[key]
+		_grant_covers(grant, user, resource)
+	}
+	grants := sort(superuser | granted)
 	missing := _missing(active, perm, grants)
-	conditional := count({h | some h in active; _set_has_conditional(h.set, perm)}) > 0
-	allowed := _outcome(known, suspended, grants, missing)
 }
 
 _outcome(true, false, grants, missing) if {
@@ -218,67 +237,48 @@ _outcome(true, false, grants, missing) if {
 
 default _outcome(_, _, _, _) := false
 
-# Requirements are reported only for a permission the user is granted: they are what stands
-# between a grant and its use.
-_missing(_, _, grants) := [] if count(grants) == 0
-
-_missing(active, perm, grants) := sort([r |
-	some r in object.get(_requirements, perm, [])
-	not _holds_unconditionally(active, r)
-]) if count(grants) > 0
-
-_requirements := object.get(object.get(_index, "catalog", {}), "requires", {})
-
-# Holdings of enabled sets that have not expired at now.
+# Holdings of enabled sets that have not expired at now. A user's holdings are ids of the
+# instance's holding records; each record carries its set's enabled and superuser flags,
+# and expires_ns (the largest int64 when it never expires).
 _active_holdings(user, instance, now) := [h |
-	some h in _index.instances[instance].holdings[user]
-	_index.sets[h.set].enabled
-	_unexpired(h, now)
+	some id in index.instances[instance].holdings[user]
+	h := index.instances[instance].records[id]
+	h.enabled
+	h.expires_ns > now
 ]
 
-_unexpired(h, _) if not h.expires_ns
-
-_unexpired(h, now) if h.expires_ns > now
-
-_suspended(user) if _index.suspended[user]
-
-default _suspended(_) := false
-
 # Without a catalog every well-formed permission is known; with one, only its own.
-_known(_) if not _index.catalog
+_known(perm) if {
+	not index.catalog
+} else := object.get(index.catalog.known, perm, false)
 
-_known(perm) if _index.catalog.known[perm]
-
-default _known(_) := false
-
-# The grant keys that can cover feature=action: itself and its wildcards (wildcards stay
-# only in repositories without a catalog; with one they are expanded when compiling).
-_keys(perm) := {perm, concat("=", [parts[0], "*"]), concat("=", ["*", parts[1]])} if {
-	parts := split(perm, "=")
-}
-
-_set_covers(set, perm, _, _) if {
-	_index.sets[set].superuser
-	_known(perm)
-}
-
-_set_covers(set, perm, user, resource) if {
+# A holding covers the permission for the resource when its set is *=* (for a known
+# permission), or when one of its set's grants of the permission covers the resource.
+_holding_covers(h, perm, known, user, resource) if {
+	known
+	h.superuser
+} else if {
 	some key in _keys(perm)
-	some grant in _index.sets[set].grants[key]
+	some grant in index.sets[h.set].grants[key]
 	_grant_covers(grant, user, resource)
+}
+
+# The grant keys that can cover feature=action: itself, and without a catalog its
+# wildcards too (with a catalog, wildcards are expanded when compiling).
+_keys(perm) := {perm} if {
+	index.catalog
+} else := {perm, concat("=", [parts[0], "*"]), concat("=", ["*", parts[1]])} if {
+	parts := split(perm, "=")
 }
 
 # A grant without arguments covers every resource; with arguments, only what they name:
 # a quoted object id equal to resource.id, or a scope whose relation fields of the resource
 # hold the user (one id or a list).
-_grant_covers(grant, _, _) if {
-	count(grant.objects) == 0
-	count(grant.scopes) == 0
-}
-
-_grant_covers(grant, _, resource) if resource.id in grant.objects
-
 _grant_covers(grant, user, resource) if {
+	grant.unconditional
+} else if {
+	resource.id in grant.objects
+} else if {
 	some field in grant.relations
 	_related(user, resource[field])
 }
@@ -290,81 +290,54 @@ _related(user, value) if {
 	user in value
 }
 
-_set_has_conditional(set, perm) if {
-	some key in _keys(perm)
-	some grant in _index.sets[set].grants[key]
-	count(grant.objects) + count(grant.scopes) > 0
-}
+# Requirements are reported only for a permission the user is granted: they are what stands
+# between a grant and its use. A requirement is met by an unconditional grant of it on the
+# instance, from any held set.
+_missing(active, perm, grants) := [] if {
+	count(grants) == 0
+} else := sort([r |
+	some r in object.get(_requirements, perm, [])
+	not _holds_unconditionally(active, r)
+])
 
-# A requirement is met by an unscoped grant of it on the instance, from any held set.
+_requirements := object.get(object.get(index, "catalog", {}), "requires", {})
+
 _holds_unconditionally(active, perm) if {
 	some h in active
-	_set_covers(h.set, perm, "", {})
+	_holding_covers(h, perm, _known(perm), "", {})
+}
+
+# A grant the user holds only for some resources (scoped or for named objects).
+_conditional(active, perm) if {
+	some h in active
+	some key in _keys(perm)
+	some grant in index.sets[h.set].grants[key]
+	not grant.unconditional
 }
 
 _superuser_grants(user, instance, now) := sort({{"set": h.set, "via": h.via} |
-	not _suspended(user)
+	not object.get(index.suspended, user, false)
 	some h in _active_holdings(user, instance, now)
-	_index.sets[h.set].superuser
+	h.superuser
 })
 
-# One sentence saying why.
-_reason(_, instance, _, _) := sprintf("unknown instance %q", [instance]) if not _index.instances[instance]
-
-_reason(user, instance, _, res) := sprintf("%s is suspended and is allowed nothing", [user]) if {
-	_index.instances[instance]
+# One sentence saying why: the first case that applies.
+_reason(user, instance, perm, res) := sprintf("unknown instance %q", [instance]) if {
+	not index.instances[instance]
+} else := sprintf("%s is suspended and is allowed nothing", [user]) if {
 	res.suspended
-}
-
-_reason(_, instance, perm, res) := sprintf("the catalog has no permission %s", [perm]) if {
-	_index.instances[instance]
-	not res.suspended
+} else := sprintf("the catalog has no permission %s", [perm]) if {
 	not res.known
-}
-
-_reason(user, instance, perm, res) := sprintf("%s may %s on %s through %s", [user, perm, instance, _describe_grants(res.grants)]) if {
+} else := sprintf("%s may %s on %s through %s", [user, perm, instance, _describe_grants(res.grants)]) if {
 	res.allow
-}
-
-_reason(user, instance, perm, res) := sprintf("%s on %s requires %s, which %s does not hold", [perm, instance, concat(", ", res.missing), user]) if {
-	_index.instances[instance]
-	not res.suspended
-	res.known
-	count(res.grants) > 0
+} else := sprintf("%s on %s requires %s, which %s does not hold", [perm, instance, concat(", ", res.missing), user]) if {
 	count(res.missing) > 0
-}
-
-_reason(user, instance, perm, res) := sprintf("%s holds %s on %s only for some resources, and none given matches", [user, perm, instance]) if {
-	_index.instances[instance]
-	not res.suspended
-	res.known
-	count(res.grants) == 0
-	res.conditional
-}
-
-_reason(user, instance, perm, res) := sprintf("%s holds no set on %s that grants %s", [user, instance, perm]) if {
-	_index.instances[instance]
-	not res.suspended
-	res.known
-	count(res.grants) == 0
-	not res.conditional
-	res.held > 0
-}
-
-_reason(user, instance, _, res) := sprintf("%s holds no set on %s", [user, instance]) if {
-	_index.instances[instance]
-	not res.suspended
-	res.known
-	res.held == 0
-	count(object.get(_index.instances[instance].holdings, user, [])) == 0
-}
-
-_reason(user, instance, _, res) := sprintf("%s holds sets on %s, but none is enabled and unexpired", [user, instance]) if {
-	_index.instances[instance]
-	not res.suspended
-	res.known
-	res.held == 0
-	count(object.get(_index.instances[instance].holdings, user, [])) > 0
-}
+} else := sprintf("%s holds %s on %s only for some resources, and none given matches", [user, perm, instance]) if {
+	_conditional(res.active, perm)
+} else := sprintf("%s holds no set on %s that grants %s", [user, instance, perm]) if {
+	count(res.active) > 0
+} else := sprintf("%s holds sets on %s, but none is enabled and unexpired", [user, instance]) if {
+	count(object.get(index.instances[instance].holdings, user, [])) > 0
+} else := sprintf("%s holds no set on %s", [user, instance])
 
 _describe_grants(grants) := concat(", ", [sprintf("set %s (%s)", [g.set, g.via]) | some g in grants])

@@ -24,7 +24,9 @@ import data.permsets
 #             role field-team on a and b, priya finance on a; maria onboarding on a and b;
 #             quinn (suspended) and sam staffer through the role organizers on a and b, sam
 #             finance on a; tomas staffer on a until 2026-01-01.
-fixture := {
+fixture := _with_records(_fixture)
+
+_fixture := {
 	"catalog": {
 		"known": {
 			"api=read": true,
@@ -100,6 +102,7 @@ fixture := {
 			"name": "Onboarding", "enabled": true, "superuser": false,
 			"grants": {"permset=assign": [{
 				"text": "permset=assign('staffer','finance')",
+				"unconditional": false,
 				"scopes": [],
 				"objects": ["staffer", "finance"],
 				"relations": [],
@@ -129,22 +132,22 @@ fixture := {
 			"name": "Instance A",
 			"sets": ["admin", "archived", "field-organizer", "finance", "onboarding", "staffer", "support"],
 			"holdings": {
-				"alice": [{"set": "admin", "via": "direct", "source": "owner"}],
-				"devon": [{"set": "archived", "via": "direct", "source": "retired"}],
-				"jordan": [{"set": "support", "via": "direct", "source": "helpdesk"}],
-				"kwame": [{"set": "support", "via": "direct", "source": "helpdesk-temp", "expires_ns": _expires_kwame}],
-				"lena": [{"set": "field-organizer", "via": "role:field-team", "source": "field-team"}],
-				"maria": [{"set": "onboarding", "via": "direct", "source": "onboarding-a"}],
+				"alice": [{"set": "admin", "via": "direct", "source": "owner", "enabled": true, "superuser": true, "expires_ns": _never}],
+				"devon": [{"set": "archived", "via": "direct", "source": "retired", "enabled": false, "superuser": false, "expires_ns": _never}],
+				"jordan": [{"set": "support", "via": "direct", "source": "helpdesk", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"kwame": [{"set": "support", "via": "direct", "source": "helpdesk-temp", "enabled": true, "superuser": false, "expires_ns": _expires_kwame}],
+				"lena": [{"set": "field-organizer", "via": "role:field-team", "source": "field-team", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"maria": [{"set": "onboarding", "via": "direct", "source": "onboarding-a", "enabled": true, "superuser": false, "expires_ns": _never}],
 				"priya": [
-					{"set": "field-organizer", "via": "role:field-team", "source": "field-team"},
-					{"set": "finance", "via": "direct", "source": "finance-a"},
+					{"set": "field-organizer", "via": "role:field-team", "source": "field-team", "enabled": true, "superuser": false, "expires_ns": _never},
+					{"set": "finance", "via": "direct", "source": "finance-a", "enabled": true, "superuser": false, "expires_ns": _never},
 				],
-				"quinn": [{"set": "staffer", "via": "role:organizers", "source": "organizers"}],
+				"quinn": [{"set": "staffer", "via": "role:organizers", "source": "organizers", "enabled": true, "superuser": false, "expires_ns": _never}],
 				"sam": [
-					{"set": "finance", "via": "direct", "source": "finance-a"},
-					{"set": "staffer", "via": "role:organizers", "source": "organizers"},
+					{"set": "finance", "via": "direct", "source": "finance-a", "enabled": true, "superuser": false, "expires_ns": _never},
+					{"set": "staffer", "via": "role:organizers", "source": "organizers", "enabled": true, "superuser": false, "expires_ns": _never},
 				],
-				"tomas": [{"set": "staffer", "via": "direct", "source": "summer-staff", "expires_ns": _expires_tomas}],
+				"tomas": [{"set": "staffer", "via": "direct", "source": "summer-staff", "enabled": true, "superuser": false, "expires_ns": _expires_tomas}],
 			},
 			"holders": {
 				"admin": ["alice"],
@@ -186,12 +189,12 @@ fixture := {
 			"name": "Instance B",
 			"sets": ["admin", "coordinator", "field-organizer", "onboarding", "staffer"],
 			"holdings": {
-				"jordan": [{"set": "coordinator", "via": "direct", "source": "coordinators"}],
-				"lena": [{"set": "field-organizer", "via": "role:field-team", "source": "field-team"}],
-				"maria": [{"set": "onboarding", "via": "direct", "source": "onboarding-b"}],
-				"priya": [{"set": "field-organizer", "via": "role:field-team", "source": "field-team"}],
-				"quinn": [{"set": "staffer", "via": "role:organizers", "source": "organizers"}],
-				"sam": [{"set": "staffer", "via": "role:organizers", "source": "organizers"}],
+				"jordan": [{"set": "coordinator", "via": "direct", "source": "coordinators", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"lena": [{"set": "field-organizer", "via": "role:field-team", "source": "field-team", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"maria": [{"set": "onboarding", "via": "direct", "source": "onboarding-b", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"priya": [{"set": "field-organizer", "via": "role:field-team", "source": "field-team", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"quinn": [{"set": "staffer", "via": "role:organizers", "source": "organizers", "enabled": true, "superuser": false, "expires_ns": _never}],
+				"sam": [{"set": "staffer", "via": "role:organizers", "source": "organizers", "enabled": true, "superuser": false, "expires_ns": _never}],
 			},
 			"holders": {
 				"coordinator": ["jordan"],
@@ -226,7 +229,9 @@ fixture := {
 #   sets:     root (*=*), people-all (people=*, permset=assign), readers (*=read,
 #             people=export(assigned)), all on instance c.
 #   holdings: ana root; ben people-all and readers; cy readers; dee (suspended) people-all.
-fixture_without_catalog := {
+fixture_without_catalog := _with_records(_fixture_without_catalog)
+
+_fixture_without_catalog := {
 	"sets": {
 		"people-all": {
 			"name": "People", "enabled": true, "superuser": false,
@@ -239,7 +244,7 @@ fixture_without_catalog := {
 			"name": "Readers", "enabled": true, "superuser": false,
 			"grants": {
 				"*=read": [_plain("*=read")],
-				"people=export": [{"text": "people=export(assigned)", "scopes": ["assigned"], "objects": [], "relations": []}],
+				"people=export": [{"text": "people=export(assigned)", "unconditional": false, "scopes": ["assigned"], "objects": [], "relations": []}],
 			},
 		},
 		"root": {"name": "Root", "enabled": true, "superuser": true, "grants": {}},
@@ -248,13 +253,13 @@ fixture_without_catalog := {
 		"name": "Instance C",
 		"sets": ["people-all", "readers", "root"],
 		"holdings": {
-			"ana": [{"set": "root", "via": "direct", "source": "root"}],
+			"ana": [{"set": "root", "via": "direct", "source": "root", "enabled": true, "superuser": true, "expires_ns": _never}],
 			"ben": [
-				{"set": "people-all", "via": "direct", "source": "people"},
-				{"set": "readers", "via": "direct", "source": "readers"},
+				{"set": "people-all", "via": "direct", "source": "people", "enabled": true, "superuser": false, "expires_ns": _never},
+				{"set": "readers", "via": "direct", "source": "readers", "enabled": true, "superuser": false, "expires_ns": _never},
 			],
-			"cy": [{"set": "readers", "via": "direct", "source": "readers"}],
-			"dee": [{"set": "people-all", "via": "direct", "source": "people"}],
+			"cy": [{"set": "readers", "via": "direct", "source": "readers", "enabled": true, "superuser": false, "expires_ns": _never}],
+			"dee": [{"set": "people-all", "via": "direct", "source": "people", "enabled": true, "superuser": false, "expires_ns": _never}],
 		},
 		"holders": {
 			"people-all": ["ben", "dee"],
@@ -272,10 +277,11 @@ fixture_without_catalog := {
 	"suspended": {"dee": true},
 }
 
-_plain(text) := {"text": text, "scopes": [], "objects": [], "relations": []}
+_plain(text) := {"text": text, "unconditional": true, "scopes": [], "objects": [], "relations": []}
 
 _assigned(text) := {
 	"text": text,
+	"unconditional": false,
 	"scopes": ["assigned"],
 	"objects": [],
 	"relations": ["path_assignee", "point_person", "step_assignee"],
@@ -285,6 +291,9 @@ _assigned(text) := {
 _expires_tomas := 1767225600000000000
 
 _expires_kwame := 1798761600000000000
+
+# The expires_ns of a holding that never expires: the largest int64.
+_never := 9223372036854775807
 
 # Times to decide at: before both ends, between them, after both.
 _before_both := "2025-12-01T00:00:00Z"
@@ -1138,3 +1147,12 @@ test_fail_without_catalog_route if {
 	_allow_without_catalog({"user": "ana", "instance": "c", "method": "GET", "path": "/people"}) == true
 	_allow_without_catalog({"user": "dee", "instance": "c", "method": "GET", "path": "/people"}) == false
 }
+
+# The fixtures list each user's holdings inline, for reading; the index keeps them as records
+# of the instance and lists record ids per user, as engine.Compile writes them.
+_with_records(ix) := object.union(ix, {"instances": {name: object.union(inst, {
+	"holdings": {user: [sprintf("%s/%d", [user, i]) | some i, _ in hs] | some user, hs in inst.holdings},
+	"records": {sprintf("%s/%d", [user, i]): h | some user, hs in inst.holdings; some i, h in hs},
+}) |
+	some name, inst in ix.instances
+}})

@@ -3,6 +3,8 @@
 # in decision.rego.)
 package permsets
 
+import data.permsets_index as index
+
 # METADATA
 # title: effective
 # description: |
@@ -28,28 +30,28 @@ _listing_errors contains "input.time must be an RFC 3339 date and time" if {
 	not time.parse_rfc3339_ns(input.time)
 }
 
-_effective_holdings := [] if _suspended(input.user)
-
-_effective_holdings := _active_holdings(input.user, input.instance, _now) if not _suspended(input.user)
+_effective_holdings := [] if {
+	object.get(index.suspended, input.user, false)
+} else := _active_holdings(input.user, input.instance, _now)
 
 # A superuser holds every permission the catalog knows (or *=* without a catalog).
 _effective_permissions(active) := _all_known if _has_superuser(active)
 
 _effective_permissions(active) := {grant.text |
 	some h in active
-	some key, grants in _index.sets[h.set].grants
+	some key, grants in index.sets[h.set].grants
 	some grant in grants
 	_requirements_met(active, key)
 } if not _has_superuser(active)
 
 _has_superuser(active) if {
 	some h in active
-	_index.sets[h.set].superuser
+	h.superuser
 }
 
-_all_known := object.keys(_index.catalog.known) if _index.catalog
+_all_known := object.keys(index.catalog.known) if index.catalog
 
-_all_known := {"*=*"} if not _index.catalog
+_all_known := {"*=*"} if not index.catalog
 
 _requirements_met(active, key) if {
 	every r in object.get(_requirements, key, []) {
@@ -69,21 +71,21 @@ manageable_sets := [] if count(_listing_errors) > 0
 
 _manageable contains set if {
 	_assign_everything
-	some set in _index.instances[input.instance].sets
+	some set in index.instances[input.instance].sets
 }
 
 _manageable contains set if {
 	some h in _effective_holdings
 	some key in _keys("permset=assign")
-	some grant in _index.sets[h.set].grants[key]
+	some grant in index.sets[h.set].grants[key]
 	some set in grant.objects
-	set in _index.instances[input.instance].sets
+	set in index.instances[input.instance].sets
 	_requirements_met(_effective_holdings, "permset=assign")
 }
 
 _assign_everything if {
 	some h in _effective_holdings
-	_set_covers(h.set, "permset=assign", "", {})
+	_holding_covers(h, "permset=assign", _known("permset=assign"), "", {})
 	_requirements_met(_effective_holdings, "permset=assign")
 }
 
@@ -107,6 +109,6 @@ who_can := [entry |
 # Users holding, on the instance, a set that grants the permission or *=*.
 _candidates contains user if {
 	some key in (_keys(input.permission) | {"*=*"})
-	some set in _index.instances[input.instance].granting[key]
-	some user in _index.instances[input.instance].holders[set]
+	some set in index.instances[input.instance].granting[key]
+	some user in index.instances[input.instance].holders[set]
 }
