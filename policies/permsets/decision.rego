@@ -197,45 +197,65 @@ _segment_matches(t, s) if {
 
 # _evaluate is the definition of a decision for any user: the held sets that cover the
 # permission (grants), the requirements the user lacks (missing), and the outcome.
-# (Written with few function calls: each costs more than the lookups it saves.)
+# (Large values are not passed to functions: OPA hashes function arguments.)
 _evaluate(user, instance, perm, resource, now) := {
-	"allow": _outcome(known, suspended, grants, missing),
+	"allow": _outcome(known, suspended, count(grants), count(missing)),
 	"grants": grants,
 	"missing": missing,
 	"suspended": suspended,
 	"known": known,
-	"active": active,
+	"held": count(active),
+	"conditional": count(conditional) > 0,
 } if {
-	# Holdings of enabled sets that have not expired at now.
-	active := [h |
-		some id in index.instances[instance].holdings[user]
-		h := index.instances[instance].records[id]
-		h.enabled
-		h.expires_ns > now
-	]
+	active := _active_holdings(user, instance, now)
 	known := _known(perm)
 	suspended := object.get(index.suspended, user, false)
 	keys := _keys(perm)
 
-	# A held set covers the permission when it is *=* (for a known permission), or when one
-	# of its grants of the permission covers the resource.
-	superuser := {{"set": h.set, "via": h.via} | known; some h in active; h.superuser}
-	granted := {{"set": h.set, "via": h.via} |
+	# Every grant of the permission in the held sets, with the holding it comes from.
+	found := [[h, grant] |
 		some h in active
 		some key in keys
 		some grant in index.sets[h.set].grants[key]
+	]
+
+	# A held set covers the permission when it is *=* (for a known permission), or when one
+	# of its grants of the permission covers the resource.
+	superuser := {{"set": h.set, "via": h.via} | known; some h in active; h.superuser}
+	granted := {{"set": h.set, "via": h.via} | some [h, grant] in found; grant.unconditional}
+	scoped := {{"set": h.set, "via": h.via} |
+		some [h, grant] in found
+		not grant.unconditional
 		_grant_covers(grant, user, resource)
 	}
-	grants := sort(superuser | granted)
-	missing := _missing(active, perm, grants)
+	grants := sort(((superuser | granted) | scoped))
+	conditional := [grant | some [_, grant] in found; not grant.unconditional]
+
+	# Requirements are reported only for a permission the user is granted: they are what
+	# stands between a grant and its use. One is met by an unconditional grant of it on the
+	# instance, from any held set.
+	missing := sort([r |
+		count(grants) > 0
+		some r in object.get(_requirements, perm, [])
+		count([h | some h in active; _holding_grants_unconditionally(h, r)]) == 0
+	])
 }
 
 _outcome(true, false, grants, missing) if {
-	count(grants) > 0
-	count(missing) == 0
+	grants > 0
+	missing == 0
 }
 
 default _outcome(_, _, _, _) := false
+
+_holding_grants_unconditionally(h, perm) if {
+	h.superuser
+	_known(perm)
+} else if {
+	some key in _keys(perm)
+	some grant in index.sets[h.set].grants[key]
+	grant.unconditional
+}
 
 # Holdings of enabled sets that have not expired at now. A user's holdings are ids of the
 # instance's holding records; each record carries its set's enabled and superuser flags,
@@ -251,17 +271,6 @@ _active_holdings(user, instance, now) := [h |
 _known(perm) if {
 	not index.catalog
 } else := object.get(index.catalog.known, perm, false)
-
-# A holding covers the permission for the resource when its set is *=* (for a known
-# permission), or when one of its set's grants of the permission covers the resource.
-_holding_covers(h, perm, known, user, resource) if {
-	known
-	h.superuser
-} else if {
-	some key in _keys(perm)
-	some grant in index.sets[h.set].grants[key]
-	_grant_covers(grant, user, resource)
-}
 
 # The grant keys that can cover feature=action: itself, and without a catalog its
 # wildcards too (with a catalog, wildcards are expanded when compiling).
@@ -290,29 +299,12 @@ _related(user, value) if {
 	user in value
 }
 
-# Requirements are reported only for a permission the user is granted: they are what stands
-# between a grant and its use. A requirement is met by an unconditional grant of it on the
-# instance, from any held set.
-_missing(active, perm, grants) := [] if {
-	count(grants) == 0
-} else := sort([r |
-	some r in object.get(_requirements, perm, [])
-	not _holds_unconditionally(active, r)
-])
-
 _requirements := object.get(object.get(index, "catalog", {}), "requires", {})
 
+# A requirement is met by an unconditional grant of it on the instance, from any held set.
 _holds_unconditionally(active, perm) if {
 	some h in active
-	_holding_covers(h, perm, _known(perm), "", {})
-}
-
-# A grant the user holds only for some resources (scoped or for named objects).
-_conditional(active, perm) if {
-	some h in active
-	some key in _keys(perm)
-	some grant in index.sets[h.set].grants[key]
-	not grant.unconditional
+	_holding_grants_unconditionally(h, perm)
 }
 
 _superuser_grants(user, instance, now) := sort({{"set": h.set, "via": h.via} |
@@ -333,9 +325,9 @@ _reason(user, instance, perm, res) := sprintf("unknown instance %q", [instance])
 } else := sprintf("%s on %s requires %s, which %s does not hold", [perm, instance, concat(", ", res.missing), user]) if {
 	count(res.missing) > 0
 } else := sprintf("%s holds %s on %s only for some resources, and none given matches", [user, perm, instance]) if {
-	_conditional(res.active, perm)
+	res.conditional
 } else := sprintf("%s holds no set on %s that grants %s", [user, instance, perm]) if {
-	count(res.active) > 0
+	res.held > 0
 } else := sprintf("%s holds sets on %s, but none is enabled and unexpired", [user, instance]) if {
 	count(object.get(index.instances[instance].holdings, user, [])) > 0
 } else := sprintf("%s holds no set on %s", [user, instance])

@@ -85,7 +85,7 @@ _manageable contains set if {
 
 _assign_everything if {
 	some h in _effective_holdings
-	_holding_covers(h, "permset=assign", _known("permset=assign"), "", {})
+	_holding_grants_unconditionally(h, "permset=assign")
 	_requirements_met(_effective_holdings, "permset=assign")
 }
 
