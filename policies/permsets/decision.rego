@@ -213,10 +213,12 @@ _evaluate(user, instance, perm, resource, now) := {
 	keys := _keys(perm)
 
 	# Every grant of the permission in the held sets, with the holding it comes from.
+	# (Documents read once into a variable are then indexed in memory, not in the store.)
+	sets := index.sets
 	found := [[h, grant] |
 		some h in active
 		some key in keys
-		some grant in index.sets[h.set].grants[key]
+		some grant in sets[h.set].grants[key]
 	]
 
 	# A held set covers the permission when it is *=* (for a known permission), or when one
@@ -261,8 +263,9 @@ _holding_grants_unconditionally(h, perm) if {
 # instance's holding records; each record carries its set's enabled and superuser flags,
 # and expires_ns (the largest int64 when it never expires).
 _active_holdings(user, instance, now) := [h |
+	records := index.instances[instance].records
 	some id in index.instances[instance].holdings[user]
-	h := index.instances[instance].records[id]
+	h := records[id]
 	h.enabled
 	h.expires_ns > now
 ]
