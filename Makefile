@@ -4,7 +4,7 @@ BIN      := bin
 EXAMPLE  ?= examples/nation
 FUZZTIME ?= 10s
 
-.PHONY: run test build bench fuzz lint vet clean
+.PHONY: run test build bench fuzz lint vet clean opa
 
 ## run: validate examples/nation and print a summary of what it holds
 run: build
@@ -15,10 +15,14 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 ## test: every test, the brief fuzz runs, vet and gofmt (under 10 minutes on 2 cores)
-test: lint
+test: lint opa
 	$(GO) test -count=1 ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
+
+## opa: a stock opa binary built from the module proxy (cached; the compatibility test uses it)
+opa:
+	@./scripts/opa.sh
 
 ## lint: gofmt and go vet
 lint:
@@ -38,6 +42,9 @@ bench: build
 	@[ -d $(BENCH_DIR)/large ] || $(BIN)/permsgen -out $(BENCH_DIR)/large -instances 10 -sets 10000 -users 100000 -roles 1000 -pairs 1000000
 	$(GO) test -run '^$$' -bench 'Parse' -benchmem ./sets
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'LoadDir' -benchmem -benchtime 3x ./sets
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Allow$$|Decision$$' -benchtime 5000x ./engine
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'WhoCan' -benchtime 200x ./engine
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Build|StockOPANaive' -benchtime 3x ./engine
 	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh
 
 clean:

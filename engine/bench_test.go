@@ -160,8 +160,8 @@ allow if {
 	some r in data.model.roles
 	input.user in r.members
 	some ref in r.permissionSets
-	ref == concat("/", [input.instance, s.id])
 	some s in data.model.permissionSets
+	ref == concat("/", [input.instance, s.id])
 	s.enabled
 	input.permission in s.permissions
 }
