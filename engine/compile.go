@@ -75,7 +75,10 @@ type instanceIndex struct {
 	held     map[string][]*holding // user -> records, while compiling
 	Holders  map[string][]string   `json:"holders"`
 	Granting map[string][]string   `json:"granting"`
-	Fast     map[string]string     `json:"fast,omitempty"`
+	// Covering lists, per permission key, the holding records whose set grants it in some form
+	// or is *=* (under every known key with a catalog, under "*=*" without one).
+	Covering map[string]map[string]bool `json:"covering"`
+	Fast     map[string]string          `json:"fast,omitempty"`
 }
 
 // holding is one way a user holds a set on an instance. It carries the set's enabled and
@@ -120,6 +123,7 @@ func Compile(m *sets.Model) (*Index, error) {
 			held:     map[string][]*holding{},
 			Holders:  map[string][]string{},
 			Granting: map[string][]string{},
+			Covering: map[string]map[string]bool{},
 		}
 	}
 	for _, s := range m.Sets {
@@ -195,10 +199,31 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 	}
 	slices.SortFunc(ordered, compareHoldings)
 	ids := make(map[*holding]string, len(ordered))
+	cover := func(key, id string) {
+		if ii.Covering[key] == nil {
+			ii.Covering[key] = map[string]bool{}
+		}
+		ii.Covering[key][id] = true
+	}
 	for i, h := range ordered {
 		id := "h" + strconv.Itoa(i+1)
 		ids[h] = id
 		ii.Records[id] = h
+		s := idx.Sets[h.Set]
+		if s == nil {
+			continue
+		}
+		for key := range s.Grants {
+			cover(key, id)
+		}
+		if s.Superuser {
+			cover("*=*", id)
+			if idx.Catalog != nil {
+				for _, key := range idx.Catalog.order {
+					cover(key, id)
+				}
+			}
+		}
 	}
 	holders := map[string]map[string]bool{}
 	for u, hs := range ii.held {

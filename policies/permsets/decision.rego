@@ -204,26 +204,38 @@ _evaluate(user, instance, perm, resource, now) := {
 	"missing": missing,
 	"suspended": suspended,
 	"known": known,
-	"held": count(active),
 	"conditional": count(conditional) > 0,
 } if {
-	active := _active_holdings(user, instance, now)
+	# (Documents read once into a variable are then indexed in memory, not in the store.)
+	inst := object.get(index.instances, instance, {"holdings": {}, "records": {}, "covering": {}})
+	sets := index.sets
+	ids := object.get(inst.holdings, user, [])
 	known := _known(perm)
 	suspended := object.get(index.suspended, user, false)
 	keys := _keys(perm)
 
-	# Every grant of the permission in the held sets, with the holding it comes from.
-	# (Documents read once into a variable are then indexed in memory, not in the store.)
-	sets := index.sets
+	# The user's active holdings whose set grants the permission in some form, or is *=*:
+	# the instance lists, per permission, the holding records that can cover it.
+	covering := [object.get(inst.covering, key, {}) | some key in _covering_keys(keys)]
+	candidates := [h |
+		some id in ids
+		some records in covering
+		records[id]
+		h := inst.records[id]
+		h.enabled
+		h.expires_ns > now
+	]
+
+	# Every grant of the permission in those sets, with the holding it comes from.
 	found := [[h, grant] |
-		some h in active
+		some h in candidates
 		some key in keys
 		some grant in sets[h.set].grants[key]
 	]
 
 	# A held set covers the permission when it is *=* (for a known permission), or when one
 	# of its grants of the permission covers the resource.
-	superuser := {{"set": h.set, "via": h.via} | known; some h in active; h.superuser}
+	superuser := {{"set": h.set, "via": h.via} | known; some h in candidates; h.superuser}
 	granted := {{"set": h.set, "via": h.via} | some [h, grant] in found; grant.unconditional}
 	scoped := {{"set": h.set, "via": h.via} |
 		some [h, grant] in found
@@ -235,13 +247,27 @@ _evaluate(user, instance, perm, resource, now) := {
 
 	# Requirements are reported only for a permission the user is granted: they are what
 	# stands between a grant and its use. One is met by an unconditional grant of it on the
-	# instance, from any held set.
+	# instance, from any active holding.
 	missing := sort([r |
 		count(grants) > 0
 		some r in object.get(_requirements, perm, [])
-		count([h | some h in active; _holding_grants_unconditionally(h, r)]) == 0
+		records := object.get(inst.covering, r, {})
+		count([h |
+			some id in ids
+			records[id]
+			h := inst.records[id]
+			h.enabled
+			h.expires_ns > now
+			_holding_grants_unconditionally(h, r)
+		]) == 0
 	])
 }
+
+# With a catalog, *=* holdings are listed under every permission it knows; without one,
+# under "*=*".
+_covering_keys(keys) := keys if {
+	index.catalog
+} else := keys | {"*=*"}
 
 _outcome(true, false, grants, missing) if {
 	grants > 0
@@ -330,7 +356,7 @@ _reason(user, instance, perm, res) := sprintf("unknown instance %q", [instance])
 } else := sprintf("%s holds %s on %s only for some resources, and none given matches", [user, perm, instance]) if {
 	res.conditional
 } else := sprintf("%s holds no set on %s that grants %s", [user, instance, perm]) if {
-	res.held > 0
+	count(_active_holdings(user, instance, _now)) > 0
 } else := sprintf("%s holds sets on %s, but none is enabled and unexpired", [user, instance]) if {
 	count(object.get(index.instances[instance].holdings, user, [])) > 0
 } else := sprintf("%s holds no set on %s", [user, instance])

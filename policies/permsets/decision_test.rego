@@ -1149,10 +1149,26 @@ test_fail_without_catalog_route if {
 }
 
 # The fixtures list each user's holdings inline, for reading; the index keeps them as records
-# of the instance and lists record ids per user, as engine.Compile writes them.
+# of the instance, lists record ids per user and, per permission, the records that can cover it,
+# as engine.Compile writes them.
 _with_records(ix) := object.union(ix, {"instances": {name: object.union(inst, {
 	"holdings": {user: [sprintf("%s/%d", [user, i]) | some i, _ in hs] | some user, hs in inst.holdings},
-	"records": {sprintf("%s/%d", [user, i]): h | some user, hs in inst.holdings; some i, h in hs},
+	"records": records,
+	"covering": _covering(ix, records),
 }) |
 	some name, inst in ix.instances
+	records := {sprintf("%s/%d", [user, i]): h | some user, hs in inst.holdings; some i, h in hs}
 }})
+
+_covering(ix, records) := {key: {id: true |
+	some id, h in records
+	key in _record_keys(ix, h)
+} |
+	some key in {k | some h in records; some k in _record_keys(ix, h)}
+}
+
+_record_keys(ix, h) := object.keys(ix.sets[h.set].grants) | _superuser_keys(ix, h)
+
+_superuser_keys(ix, h) := {"*=*"} | object.keys(object.get(object.get(ix, "catalog", {}), "known", {})) if {
+	ix.sets[h.set].superuser
+} else := set()
