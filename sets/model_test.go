@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -48,33 +49,10 @@ func TestNormalizedModel(t *testing.T) {
 	}
 }
 
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // TestCacheReparsesOnlyChangedFiles: with a cache, a second load parses nothing, and after an
 // edit only the edited file is parsed again, and the model shows the edit.
 func TestCacheReparsesOnlyChangedFiles(t *testing.T) {
-	dir := copyTree(t, "../examples/nation")
+	dir := testutil.CopyTree(t, "../examples/nation")
 	cache := sets.NewCache()
 	ctx := context.Background()
 	first, err := sets.LoadDir(ctx, dir, sets.Options{Cache: cache})

@@ -96,12 +96,8 @@ func (o *checkOptions) input(args []string) (map[string]any, error) {
 	default:
 		return nil, fmt.Errorf("give a permission (feature=action) or --method and --path")
 	}
-	if o.resource != "" {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(o.resource), &r); err != nil || r == nil {
-			return nil, fmt.Errorf("--resource must be a JSON object: %v", o.resource)
-		}
-		in["resource"] = r
+	if err := addResource(in, o.resource); err != nil {
+		return nil, err
 	}
 	if o.atTime != "" {
 		if _, err := time.Parse(time.RFC3339, o.atTime); err != nil {
@@ -110,4 +106,17 @@ func (o *checkOptions) input(args []string) (map[string]any, error) {
 		in["time"] = o.atTime
 	}
 	return in, nil
+}
+
+// addResource adds the --resource JSON object to an input.
+func addResource(in map[string]any, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(raw), &r); err != nil || r == nil {
+		return fmt.Errorf("--resource must be a JSON object: %v", raw)
+	}
+	in["resource"] = r
+	return nil
 }

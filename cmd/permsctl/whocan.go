@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -24,12 +23,8 @@ Scoped grants count only with a --resource they cover.`,
 				return err
 			}
 			input := map[string]any{"instance": o.instance, "permission": args[0]}
-			if o.resource != "" {
-				var r map[string]any
-				if err := json.Unmarshal([]byte(o.resource), &r); err != nil || r == nil {
-					return usageError(fmt.Errorf("--resource must be a JSON object: %v", o.resource))
-				}
-				input["resource"] = r
+			if err := addResource(input, o.resource); err != nil {
+				return usageError(err)
 			}
 			if o.atTime != "" {
 				input["time"] = o.atTime
