@@ -35,6 +35,7 @@ fuzz: FUZZTIME = 5m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
+	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZTIME) ./engine
 
 ## bench: Go benchmarks (on the large generated repository) and validate timings on three sizes
 BENCH_DIR ?= .cache/bench

@@ -45,7 +45,7 @@ _fast := substring(index.instances[input.instance].fast[input.user], index.catal
 	_resource_ok
 }
 
-_resource_ok if is_object(object.get(input, "resource", {}))
+_resource_ok if is_object(object.get(_input_object, "resource", {}))
 
 # METADATA
 # title: decision
@@ -80,16 +80,23 @@ _time_ok if {
 
 _invalid_decision := {
 	"allow": false,
-	"permission": object.get(input, "permission", ""),
+	"permission": object.get(_input_object, "permission", ""),
 	"grants": [],
 	"missing": [],
 	"reason": concat("; ", sort(_input_errors)),
 }
 
 # Problems with the input itself; any of them denies.
-_input_errors contains "input.user must be a string" if not is_string(object.get(input, "user", null))
+_input_errors contains "input must be an object" if not is_object(input)
 
-_input_errors contains "input.instance must be a string" if not is_string(object.get(input, "instance", null))
+_input_errors contains "input.user must be a string" if not is_string(object.get(_input_object, "user", null))
+
+_input_errors contains "input.instance must be a string" if not is_string(object.get(_input_object, "instance", null))
+
+# The input, or an empty object when it is not one.
+_input_object := input if {
+	is_object(input)
+} else := {}
 
 _input_errors contains "input needs a permission (feature=action) or a method and a path" if {
 	not input.permission
@@ -124,7 +131,7 @@ _now := time.parse_rfc3339_ns(input.time) if {
 	input.time
 } else := time.now_ns()
 
-_resource := object.get(input, "resource", {})
+_resource := object.get(_input_object, "resource", {})
 
 _permission_decision(perm) := {
 	"allow": res.allow,

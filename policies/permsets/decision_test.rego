@@ -1172,3 +1172,15 @@ _record_keys(ix, h) := object.keys(ix.sets[h.set].grants) | _superuser_keys(ix, 
 _superuser_keys(ix, h) := {"*=*"} | object.keys(object.get(object.get(ix, "catalog", {}), "known", {})) if {
 	ix.sets[h.set].superuser
 } else := set()
+
+test_fail_input_not_an_object if {
+	permsets.decision == {
+		"allow": false,
+		"permission": "",
+		"grants": [],
+		"missing": [],
+		"reason": "input must be an object; input needs a permission (feature=action) or a method and a path; input.instance must be a string; input.user must be a string",
+	} with input as ["alice", "a", "people=read"]
+		with data.permsets_index as fixture
+	not permsets.allow with input as "alice" with data.permsets_index as fixture
+}

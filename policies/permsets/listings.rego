@@ -21,9 +21,11 @@ effective := {"sets": sets, "permissions": permissions} if {
 
 effective := {"sets": [], "permissions": [], "errors": sort(_listing_errors)} if count(_listing_errors) > 0
 
-_listing_errors contains "input.user must be a string" if not is_string(object.get(input, "user", null))
+_listing_errors contains "input must be an object" if not is_object(input)
 
-_listing_errors contains "input.instance must be a string" if not is_string(object.get(input, "instance", null))
+_listing_errors contains "input.user must be a string" if not is_string(object.get(_input_object, "user", null))
+
+_listing_errors contains "input.instance must be a string" if not is_string(object.get(_input_object, "instance", null))
 
 _listing_errors contains "input.time must be an RFC 3339 date and time" if {
 	input.time

@@ -285,3 +285,7 @@ test_success_who_can_agrees_with_decision if {
 	}
 	mismatches == set()
 }
+
+test_fail_effective_input_not_an_object if {
+	permsets.effective.errors[_] == "input must be an object" with input as 7 with data.permsets_index as fixture
+}
