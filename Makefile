@@ -19,6 +19,7 @@ test: lint opa
 	$(GO) test -count=1 ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
+	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZTIME) ./engine
 
 ## opa: a stock opa binary built from the module proxy (cached; the compatibility test uses it)
 opa:
@@ -30,12 +31,12 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## fuzz: the fuzz targets for longer (FUZZTIME=10m make fuzz)
-fuzz: FUZZTIME = 5m
+## fuzz: the fuzz targets for longer (FUZZ_LONG=30m make fuzz)
+FUZZ_LONG ?= 5m
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
-	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZ_LONG) ./sets
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZ_LONG) ./sets
+	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZ_LONG) ./engine
 
 ## bench: Go benchmarks (on the large generated repository) and validate timings on three sizes
 BENCH_DIR ?= .cache/bench
