@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/permsets/permsets/sets"
 )
 
 type checkOptions struct {
@@ -85,11 +87,17 @@ It prints allow or deny with the reason and exits 0 on allow, 3 on deny.`,
 }
 
 func (o *checkOptions) input(args []string) (map[string]any, error) {
+	if o.user == "" || o.instance == "" {
+		return nil, fmt.Errorf("--user and --instance must not be empty")
+	}
 	in := map[string]any{"user": o.user, "instance": o.instance}
 	switch {
 	case len(args) == 1 && (o.method != "" || o.path != ""):
 		return nil, fmt.Errorf("give a permission or --method and --path, not both")
 	case len(args) == 1:
+		if err := checkPermissionArg(args[0]); err != nil {
+			return nil, err
+		}
 		in["permission"] = args[0]
 	case o.method != "" && o.path != "":
 		in["method"], in["path"] = o.method, o.path
@@ -118,5 +126,20 @@ func addResource(in map[string]any, raw string) error {
 		return fmt.Errorf("--resource must be a JSON object: %v", raw)
 	}
 	in["resource"] = r
+	return nil
+}
+
+// checkPermissionArg accepts feature=action: arguments belong in --resource.
+func checkPermissionArg(raw string) error {
+	p, err := sets.ParsePermission(raw)
+	if err != nil {
+		return err
+	}
+	if len(p.Args) > 0 {
+		return fmt.Errorf("%q: ask for %s and give the object or scope as --resource, e.g. --resource '{\"id\": \"staffer\"}'", raw, p.Key())
+	}
+	if p.Feature == sets.Wildcard || p.Action == sets.Wildcard {
+		return fmt.Errorf("%q: ask about one feature and one action, not a wildcard", raw)
+	}
 	return nil
 }

@@ -27,6 +27,9 @@ may assign.`,
 			if err := formatFlag(o.format, "text", "json"); err != nil {
 				return err
 			}
+			if o.user == "" || o.instance == "" {
+				return usageError(fmt.Errorf("--user and --instance must not be empty"))
+			}
 			input := map[string]any{"user": o.user, "instance": o.instance}
 			if o.atTime != "" {
 				input["time"] = o.atTime

@@ -22,6 +22,12 @@ Scoped grants count only with a --resource they cover.`,
 			if err := formatFlag(o.format, "text", "json"); err != nil {
 				return err
 			}
+			if o.instance == "" {
+				return usageError(fmt.Errorf("--instance must not be empty"))
+			}
+			if err := checkPermissionArg(args[0]); err != nil {
+				return usageError(err)
+			}
 			input := map[string]any{"instance": o.instance, "permission": args[0]}
 			if err := addResource(input, o.resource); err != nil {
 				return usageError(err)
