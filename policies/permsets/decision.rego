@@ -58,7 +58,7 @@ decision := _invalid_decision if {
 	not _well_formed
 } else := _route_decision if {
 	is_string(input.method)
-} else := _permission_decision(input.permission)
+} else := _permission_decision
 
 # The common case, checked in one body; _input_errors explains the others.
 _well_formed if {
@@ -133,14 +133,14 @@ _now := time.parse_rfc3339_ns(input.time) if {
 
 _resource := object.get(_input_object, "resource", {})
 
-_permission_decision(perm) := {
+_permission_decision := {
 	"allow": res.allow,
-	"permission": perm,
+	"permission": input.permission,
 	"grants": res.grants,
 	"missing": res.missing,
-	"reason": _reason(input.user, input.instance, perm, res),
+	"reason": _reason(input.user, input.instance, input.permission, res),
 } if {
-	res := _evaluate(input.user, input.instance, perm, _resource, _now)
+	res := _evaluate(input.user, input.instance, input.permission, _resource, _now)
 }
 
 # A route: allowed when any permission mapped to it is allowed, or for *=* holders.
