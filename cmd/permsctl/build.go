@@ -40,6 +40,9 @@ the rules. 'opa run --server --bundle FILE' then answers exactly as permsd does.
 			if err := tmp.Close(); err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}
+			if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+				return &exitError{code: exitProblems, err: err}
+			}
 			if err := os.Rename(tmp.Name(), out); err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}

@@ -42,6 +42,9 @@ Scoped grants count only with a --resource they cover.`,
 			if l.result.Model.Instance(o.instance) == nil {
 				return &exitError{code: exitProblems, err: fmt.Errorf("unknown instance %q", o.instance)}
 			}
+			if c := l.bundle.Index.Catalog; c != nil && !c.Known[args[0]] {
+				return &exitError{code: exitProblems, err: fmt.Errorf("the catalog has no permission %s", args[0])}
+			}
 			res, err := l.evaluator.Eval(cmd.Context(), "who_can", input, evalNow())
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
