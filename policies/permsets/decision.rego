@@ -42,7 +42,7 @@ allow if {
 _fast := substring(index.instances[input.instance].fast[input.user], index.catalog.positions[input.permission], 1) if {
 	not input.time
 	not input.method
-	_resource_ok
+	is_object(object.get(input, "resource", {}))
 }
 
 _resource_ok if is_object(object.get(_input_object, "resource", {}))
