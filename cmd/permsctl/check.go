@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,10 +10,10 @@ import (
 )
 
 type checkOptions struct {
-	user, instance   string
-	method, path     string
-	resource, atTime string
-	rev, format      string
+	queryFlags
+	user, instance string
+	method, path   string
+	resource       string
 }
 
 func newCheckCommand(g *globals) *cobra.Command {
@@ -78,9 +77,7 @@ It prints allow or deny with the reason and exits 0 on allow, 3 on deny.`,
 	f.StringVar(&o.method, "method", "", "an HTTP method, with --path, instead of a permission")
 	f.StringVar(&o.path, "path", "", "an API path such as /users/42, with --method")
 	f.StringVar(&o.resource, "resource", "", "the resource as a JSON object: {\"id\": ..., relation fields}")
-	f.StringVar(&o.atTime, "time", "", "decide as of this RFC 3339 time (default now)")
-	f.StringVar(&o.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	o.bind(f, "decide as of this time")
 	_ = cmd.MarkFlagRequired("user")
 	_ = cmd.MarkFlagRequired("instance")
 	return cmd
@@ -107,11 +104,8 @@ func (o *checkOptions) input(args []string) (map[string]any, error) {
 	if err := addResource(in, o.resource); err != nil {
 		return nil, err
 	}
-	if o.atTime != "" {
-		if _, err := time.Parse(time.RFC3339, o.atTime); err != nil {
-			return nil, fmt.Errorf("--time %q is not RFC 3339 (like 2026-12-31T23:59:59Z)", o.atTime)
-		}
-		in["time"] = o.atTime
+	if err := o.addTime(in); err != nil {
+		return nil, err
 	}
 	return in, nil
 }

@@ -8,9 +8,9 @@ import (
 )
 
 type listingOptions struct {
-	user, instance   string
-	resource, atTime string
-	rev, format      string
+	queryFlags
+	user, instance string
+	resource       string
 }
 
 func newEffectiveCommand(g *globals) *cobra.Command {
@@ -31,8 +31,8 @@ may assign.`,
 				return usageError(fmt.Errorf("--user and --instance must not be empty"))
 			}
 			input := map[string]any{"user": o.user, "instance": o.instance}
-			if o.atTime != "" {
-				input["time"] = o.atTime
+			if err := o.addTime(input); err != nil {
+				return usageError(err)
 			}
 			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
 			if err != nil {
@@ -76,9 +76,7 @@ may assign.`,
 	f := cmd.Flags()
 	f.StringVar(&o.user, "user", "", "the user `ID` (required)")
 	f.StringVar(&o.instance, "instance", "", "the instance `ID` (required)")
-	f.StringVar(&o.atTime, "time", "", "as of this RFC 3339 time (default now)")
-	f.StringVar(&o.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	o.bind(f, "as of this time")
 	_ = cmd.MarkFlagRequired("user")
 	_ = cmd.MarkFlagRequired("instance")
 	return cmd

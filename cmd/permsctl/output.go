@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/permsets/permsets/engine"
 )
@@ -24,4 +28,27 @@ func asList(v any) []any {
 		return []any{}
 	}
 	return l
+}
+
+// queryFlags are the flags every command that answers from a revision shares.
+type queryFlags struct {
+	atTime, rev, format string
+}
+
+func (q *queryFlags) bind(f *pflag.FlagSet, timeHelp string) {
+	f.StringVar(&q.atTime, "time", "", timeHelp+" (RFC 3339; default now)")
+	f.StringVar(&q.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
+	f.StringVar(&q.format, "format", "text", "output format: text or json")
+}
+
+// addTime adds a checked --time to an input.
+func (q *queryFlags) addTime(in map[string]any) error {
+	if q.atTime == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, q.atTime); err != nil {
+		return fmt.Errorf("--time %q is not RFC 3339 (like 2026-12-31T23:59:59Z)", q.atTime)
+	}
+	in["time"] = q.atTime
+	return nil
 }

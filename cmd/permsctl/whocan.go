@@ -32,8 +32,8 @@ Scoped grants count only with a --resource they cover.`,
 			if err := addResource(input, o.resource); err != nil {
 				return usageError(err)
 			}
-			if o.atTime != "" {
-				input["time"] = o.atTime
+			if err := o.addTime(input); err != nil {
+				return usageError(err)
 			}
 			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
 			if err != nil {
@@ -76,9 +76,7 @@ Scoped grants count only with a --resource they cover.`,
 	f := cmd.Flags()
 	f.StringVar(&o.instance, "instance", "", "the instance `ID` (required)")
 	f.StringVar(&o.resource, "resource", "", "a resource as a JSON object, so scoped grants that cover it count")
-	f.StringVar(&o.atTime, "time", "", "as of this RFC 3339 time (default now)")
-	f.StringVar(&o.rev, "rev", "", "answer from this Git revision of the repository instead of the working tree")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	o.bind(f, "as of this time")
 	_ = cmd.MarkFlagRequired("instance")
 	return cmd
 }
