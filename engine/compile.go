@@ -75,10 +75,11 @@ type instanceIndex struct {
 	held     map[string][]*holding // user -> records, while compiling
 	Holders  map[string][]string   `json:"holders"`
 	Granting map[string][]string   `json:"granting"`
-	// Covering lists, per permission key, the holding records whose set grants it in some form
-	// or is *=* (under every known key with a catalog, under "*=*" without one).
-	Covering map[string]map[string]bool `json:"covering"`
-	Fast     map[string]string          `json:"fast,omitempty"`
+	// Covering lists, per permission key, the holding records whose set grants it in some form,
+	// with how: "s" the set is *=* (listed under every known key with a catalog, under "*=*"
+	// without one), "u" a grant without arguments, "c" only grants for some resources.
+	Covering map[string]map[string]string `json:"covering"`
+	Fast     map[string]string            `json:"fast,omitempty"`
 }
 
 // holding is one way a user holds a set on an instance. It carries the set's enabled and
@@ -123,7 +124,7 @@ func Compile(m *sets.Model) (*Index, error) {
 			held:     map[string][]*holding{},
 			Holders:  map[string][]string{},
 			Granting: map[string][]string{},
-			Covering: map[string]map[string]bool{},
+			Covering: map[string]map[string]string{},
 		}
 	}
 	for _, s := range m.Sets {
@@ -199,11 +200,11 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 	}
 	slices.SortFunc(ordered, compareHoldings)
 	ids := make(map[*holding]string, len(ordered))
-	cover := func(key, id string) {
+	cover := func(key, id, how string) {
 		if ii.Covering[key] == nil {
-			ii.Covering[key] = map[string]bool{}
+			ii.Covering[key] = map[string]string{}
 		}
-		ii.Covering[key][id] = true
+		ii.Covering[key][id] = how
 	}
 	for i, h := range ordered {
 		id := "h" + strconv.Itoa(i+1)
@@ -213,14 +214,20 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 		if s == nil {
 			continue
 		}
-		for key := range s.Grants {
-			cover(key, id)
+		for key, grants := range s.Grants {
+			how := "c"
+			for _, g := range grants {
+				if g.unconditional() {
+					how = "u"
+				}
+			}
+			cover(key, id, how)
 		}
 		if s.Superuser {
-			cover("*=*", id)
+			cover("*=*", id, "s")
 			if idx.Catalog != nil {
 				for _, key := range idx.Catalog.order {
-					cover(key, id)
+					cover(key, id, "s")
 				}
 			}
 		}

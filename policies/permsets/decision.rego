@@ -221,51 +221,45 @@ _evaluate(user, instance, perm, resource, now) := {
 	suspended := object.get(index.suspended, user, false)
 	keys := _keys(perm)
 
-	# The user's active holdings whose set grants the permission in some form, or is *=*:
-	# the instance lists, per permission, the holding records that can cover it.
+	# The user's active holdings whose set grants the permission in some form, with how: the
+	# instance lists, per permission, the holding records that can cover it ("s": the set is
+	# *=*, "u": a grant without arguments, "c": only grants for some resources).
 	covering := [object.get(inst.covering, key, {}) | some key in _covering_keys(keys)]
-	candidates := [h |
+	candidates := [[h, how] |
 		some id in ids
 		some records in covering
-		records[id]
+		how := records[id]
 		h := inst.records[id]
 		h.enabled
 		h.expires_ns > now
 	]
 
-	# Every grant of the permission in those sets, with the holding it comes from.
-	found := [[h, grant] |
-		some h in candidates
+	# *=* covers every permission the catalog knows; a grant without arguments covers every
+	# resource; a grant with arguments covers the resources it names.
+	superuser := {{"set": h.set, "via": h.via} | known; some [h, "s"] in candidates}
+	granted := {{"set": h.set, "via": h.via} | some [h, "u"] in candidates}
+	scoped := {{"set": h.set, "via": h.via} |
+		some [h, "c"] in candidates
 		some key in keys
 		some grant in sets[h.set].grants[key]
-	]
-
-	# A held set covers the permission when it is *=* (for a known permission), or when one
-	# of its grants of the permission covers the resource.
-	superuser := {{"set": h.set, "via": h.via} | known; some h in candidates; h.superuser}
-	granted := {{"set": h.set, "via": h.via} | some [h, grant] in found; grant.unconditional}
-	scoped := {{"set": h.set, "via": h.via} |
-		some [h, grant] in found
-		not grant.unconditional
 		_grant_covers(grant, user, resource)
 	}
 	grants := sort(((superuser | granted) | scoped))
-	conditional := [grant | some [_, grant] in found; not grant.unconditional]
+	conditional := [h | some [h, "c"] in candidates]
 
 	# Requirements are reported only for a permission the user is granted: they are what
-	# stands between a grant and its use. One is met by an unconditional grant of it on the
-	# instance, from any active holding.
+	# stands between a grant and its use. One is met by an unconditional grant of it (or *=*)
+	# on the instance, from any active holding.
 	missing := sort([r |
 		count(grants) > 0
 		some r in object.get(_requirements, perm, [])
 		records := object.get(inst.covering, r, {})
 		count([h |
 			some id in ids
-			records[id]
+			records[id] in {"s", "u"}
 			h := inst.records[id]
 			h.enabled
 			h.expires_ns > now
-			_holding_grants_unconditionally(h, r)
 		]) == 0
 	])
 }

@@ -1160,12 +1160,21 @@ _with_records(ix) := object.union(ix, {"instances": {name: object.union(inst, {
 	records := {sprintf("%s/%d", [user, i]): h | some user, hs in inst.holdings; some i, h in hs}
 }})
 
-_covering(ix, records) := {key: {id: true |
+_covering(ix, records) := {key: {id: _how(ix, h, key) |
 	some id, h in records
 	key in _record_keys(ix, h)
 } |
 	some key in {k | some h in records; some k in _record_keys(ix, h)}
 }
+
+# How a record covers a key: "s" its set is *=*, "u" a grant without arguments, "c" only
+# grants for some resources.
+_how(ix, h, key) := "s" if {
+	key in _superuser_keys(ix, h)
+} else := "u" if {
+	some grant in ix.sets[h.set].grants[key]
+	grant.unconditional
+} else := "c"
 
 _record_keys(ix, h) := object.keys(ix.sets[h.set].grants) | _superuser_keys(ix, h)
 
