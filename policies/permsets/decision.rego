@@ -310,12 +310,10 @@ _keys(perm) := {perm} if {
 	parts := split(perm, "=")
 }
 
-# A grant without arguments covers every resource; with arguments, only what they name:
-# a quoted object id equal to resource.id, or a scope whose relation fields of the resource
-# hold the user (one id or a list).
+# A grant with arguments covers only what they name: a quoted object id equal to
+# resource.id, or a scope whose relation fields of the resource hold the user (one id or a
+# list). (Grants without arguments cover every resource; the covering index marks them "u".)
 _grant_covers(grant, user, resource) if {
-	grant.unconditional
-} else if {
 	resource.id in grant.objects
 } else if {
 	some field in grant.relations
