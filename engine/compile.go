@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -139,7 +140,7 @@ func Compile(m *sets.Model) (*Index, error) {
 			if si.Superuser {
 				ii.Granting["*=*"] = append(ii.Granting["*=*"], s.ID)
 			}
-			for _, key := range sortedKeys(si.Grants) {
+			for _, key := range sorted.Keys(si.Grants) {
 				ii.Granting[key] = append(ii.Granting[key], s.ID)
 			}
 		}
@@ -245,7 +246,7 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 		ii.Holdings[u] = list
 	}
 	for s, us := range holders {
-		ii.Holders[s] = sortedKeys(us)
+		ii.Holders[s] = sorted.Keys(us)
 	}
 	if idx.Catalog != nil {
 		ii.Fast = make(map[string]string, len(ii.held))
@@ -278,7 +279,7 @@ func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
 		Routes:    map[string]map[string][]*route{},
 		features:  cat.Features,
 	}
-	for _, f := range sortedKeys(cat.Features) {
+	for _, f := range sorted.Keys(cat.Features) {
 		for _, a := range cat.Features[f].Actions {
 			c.order = append(c.order, f+"="+a)
 		}
@@ -304,14 +305,14 @@ func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
 			byTemplate[ep][perm] = true
 		}
 	}
-	for _, ep := range sortedKeys(byTemplate) {
+	for _, ep := range sorted.Keys(byTemplate) {
 		method, path, _ := strings.Cut(ep, " ")
 		segments := strings.Split(strings.TrimSuffix(path, "/"), "/")
 		n := strconv.Itoa(len(segments))
 		if c.Routes[method] == nil {
 			c.Routes[method] = map[string][]*route{}
 		}
-		c.Routes[method][n] = append(c.Routes[method][n], &route{Segments: segments, Permissions: sortedKeys(byTemplate[ep])})
+		c.Routes[method][n] = append(c.Routes[method][n], &route{Segments: segments, Permissions: sorted.Keys(byTemplate[ep])})
 	}
 	return c, nil
 }
@@ -346,11 +347,11 @@ func closure(graph map[string][]string, what string) (map[string][]string, error
 		}
 		state[p] = done
 		if len(reach) > 0 {
-			out[p] = sortedKeys(reach)
+			out[p] = sorted.Keys(reach)
 		}
 		return nil
 	}
-	for _, p := range sortedKeys(graph) {
+	for _, p := range sorted.Keys(graph) {
 		if err := visit(p); err != nil {
 			return nil, err
 		}
@@ -381,7 +382,7 @@ func (idx *Index) compileSet(s *sets.PermissionSet) *setIndex {
 						}
 					}
 				}
-				relations = sortedKeys(rel)
+				relations = sorted.Keys(rel)
 			}
 		}
 		for _, key := range idx.expand(p) {
@@ -477,13 +478,4 @@ func allHeld(perms []string, held func(string) bool) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

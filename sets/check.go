@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/permsets/permsets/internal/sorted"
 )
 
 // assembler builds the model from the decoded files and checks references across them.
@@ -173,7 +175,7 @@ func (a *assembler) mergeCatalogs() {
 		conflict := func(ptr, what string, first located) {
 			a.add(file, doc.at[ptr+"#key"], CodeCatalogConflict, "%s is defined differently at %s", what, first)
 		}
-		for _, name := range sortedKeys(doc.cat.Features) {
+		for _, name := range sorted.Keys(doc.cat.Features) {
 			f := doc.cat.Features[name]
 			ptr := "/features/" + escapePointer(name)
 			a.checkListDups(file, doc, ptr+"/actions", f.Actions, "actions")
@@ -197,7 +199,7 @@ func (a *assembler) mergeCatalogs() {
 			"endpoints": {doc.cat.Endpoints, c.Endpoints},
 		} {
 			src, dst := pair[0], pair[1]
-			for _, k := range sortedKeys(src) {
+			for _, k := range sorted.Keys(src) {
 				ptr := "/" + section + "/" + escapePointer(k)
 				key := section + " " + k
 				if prev, ok := dst[k]; ok {
@@ -224,7 +226,7 @@ func (a *assembler) mergeCatalogs() {
 			a.catalogOrigin[key] = located{file, doc.at[ptr]}
 		}
 	}
-	for _, name := range sortedKeys(sod) {
+	for _, name := range sorted.Keys(sod) {
 		c.SeparationOfDuties = append(c.SeparationOfDuties, sod[name])
 	}
 	a.m.Catalog = c
@@ -287,7 +289,7 @@ func (a *assembler) checkCatalog() {
 			}
 		}
 		for section, m := range map[string]map[string][]string{"requires": doc.cat.Requires, "implies": doc.cat.Implies} {
-			for _, k := range sortedKeys(m) {
+			for _, k := range sorted.Keys(m) {
 				ptr := "/" + section + "/" + escapePointer(k)
 				plain(ptr, k, section, true)
 				for i, v := range m[k] {
@@ -295,7 +297,7 @@ func (a *assembler) checkCatalog() {
 				}
 			}
 		}
-		for _, k := range sortedKeys(doc.cat.Endpoints) {
+		for _, k := range sorted.Keys(doc.cat.Endpoints) {
 			ptr := "/endpoints/" + escapePointer(k)
 			plain(ptr, k, "endpoints", true)
 			for i, e := range doc.cat.Endpoints[k] {
@@ -354,7 +356,7 @@ func (a *assembler) checkCycles(section string, graph map[string][]string) {
 		stack = stack[:len(stack)-1]
 		state[n] = done
 	}
-	for _, k := range sortedKeys(graph) {
+	for _, k := range sorted.Keys(graph) {
 		if state[k] == unseen {
 			visit(k)
 		}
@@ -377,14 +379,14 @@ func (a *assembler) unknownInCatalog(p Permission) string {
 	}
 	f, ok := c.Features[p.Feature]
 	if !ok {
-		return fmt.Sprintf("unknown feature %q%s", p.Feature, didYouMean(p.Feature, sortedKeys(c.Features)))
+		return fmt.Sprintf("unknown feature %q%s", p.Feature, didYouMean(p.Feature, sorted.Keys(c.Features)))
 	}
 	if p.Action != Wildcard && !slices.Contains(f.Actions, p.Action) {
 		return fmt.Sprintf("feature %q has no action %q%s; its actions are %s", p.Feature, p.Action, didYouMean(p.Action, f.Actions), strings.Join(sortedCopy(f.Actions), ", "))
 	}
 	for _, s := range p.Scopes() {
 		if _, ok := f.Scopes[s]; !ok {
-			scopes := sortedKeys(f.Scopes)
+			scopes := sorted.Keys(f.Scopes)
 			if len(scopes) == 0 {
 				return fmt.Sprintf("feature %q defines no scopes, so %q cannot limit it", p.Feature, s)
 			}
@@ -410,7 +412,7 @@ func (a *assembler) checkInstances() {
 }
 
 func (a *assembler) hintSet(id string) string {
-	return a.hints.hint(id, func() []string { return sortedKeys(a.sets) })
+	return a.hints.hint(id, func() []string { return sorted.Keys(a.sets) })
 }
 
 func (a *assembler) checkSets() {
@@ -420,7 +422,7 @@ func (a *assembler) checkSets() {
 		for i, inst := range s.Instances {
 			if a.instances[inst] == nil {
 				if !a.knownInstances[inst] {
-					a.add(file, s.At.Instances[i], CodeUnknownInstance, "unknown instance %q%s", inst, a.hints.hint(inst, func() []string { return sortedKeys(a.instances) }))
+					a.add(file, s.At.Instances[i], CodeUnknownInstance, "unknown instance %q%s", inst, a.hints.hint(inst, func() []string { return sorted.Keys(a.instances) }))
 				}
 				continue
 			}
@@ -455,7 +457,7 @@ func (a *assembler) checkSets() {
 
 func (a *assembler) checkUser(file string, pos Pos, id string) {
 	if a.usersDeclared && a.users[id] == nil && !a.knownUsers[id] {
-		a.add(file, pos, CodeUnknownUser, "unknown user %q%s; with User documents present, every user must be declared", id, a.hints.hint(id, func() []string { return sortedKeys(a.users) }))
+		a.add(file, pos, CodeUnknownUser, "unknown user %q%s; with User documents present, every user must be declared", id, a.hints.hint(id, func() []string { return sorted.Keys(a.users) }))
 	}
 }
 
@@ -476,7 +478,7 @@ func (a *assembler) checkInstance(file string, pos Pos, id string) bool {
 		return true
 	}
 	if !a.knownInstances[id] {
-		a.add(file, pos, CodeUnknownInstance, "unknown instance %q%s", id, a.hints.hint(id, func() []string { return sortedKeys(a.instances) }))
+		a.add(file, pos, CodeUnknownInstance, "unknown instance %q%s", id, a.hints.hint(id, func() []string { return sorted.Keys(a.instances) }))
 	}
 	return false
 }

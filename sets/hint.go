@@ -2,7 +2,6 @@ package sets
 
 import (
 	"fmt"
-	"sort"
 )
 
 // didYouMean returns a hint naming the candidate closest to s, or "" when none is close.
@@ -61,13 +60,4 @@ func (h *hinter) hint(s string, candidates func() []string) string {
 	}
 	h.budget--
 	return didYouMean(s, candidates())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
