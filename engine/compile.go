@@ -174,15 +174,20 @@ func Compile(m *sets.Model) (*Index, error) {
 			}
 		}
 	}
+	var covers map[string]*setCover
+	var requires [][]int
+	if idx.Catalog != nil {
+		covers, requires = idx.covers()
+	}
 	for _, ii := range idx.Instances {
-		idx.finishInstance(ii)
+		idx.finishInstance(ii, covers, requires)
 	}
 	return idx, nil
 }
 
 // finishInstance numbers the instance's holding records (in a deterministic order), lists each
 // user's record ids and the holders of each set, and computes the fast table.
-func (idx *Index) finishInstance(ii *instanceIndex) {
+func (idx *Index) finishInstance(ii *instanceIndex, covers map[string]*setCover, requires [][]int) {
 	records := map[*holding]bool{}
 	for u, hs := range ii.held {
 		slices.SortFunc(hs, compareHoldings)
@@ -252,7 +257,7 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 		ii.Fast = make(map[string]string, len(ii.held))
 		for u, hs := range ii.held {
 			if !idx.Suspended[u] {
-				ii.Fast[u] = idx.fastRow(hs)
+				ii.Fast[u] = idx.fastRow(hs, covers, requires)
 			}
 		}
 	}
@@ -432,48 +437,87 @@ func (idx *Index) implied(key string) []string {
 	return idx.Catalog.implies[key]
 }
 
-// fastRow computes a user's fast-table row on one instance from their holdings. It mirrors the
-// decision rule for the cases it marks conclusive; engine tests check it against the rule.
-func (idx *Index) fastRow(hs []*holding) string {
+// setCover is what a set grants, by fast-table position: computed once per set.
+type setCover struct {
+	enabled, superuser bool
+	any, unconditional []int // positions with any grant; with a grant without arguments
+}
+
+// covers returns the fast-table view of every set, and the positions each position requires.
+func (idx *Index) covers() (map[string]*setCover, [][]int) {
 	c := idx.Catalog
-	row := make([]byte, len(c.order))
-	unconditional := func(key string, permanentOnly bool) bool {
-		for _, h := range hs {
-			s := idx.Sets[h.Set]
-			if s == nil || !s.Enabled || permanentOnly && h.ExpiresNs != Never {
+	out := make(map[string]*setCover, len(idx.Sets))
+	for id, s := range idx.Sets {
+		sc := &setCover{enabled: s.Enabled, superuser: s.Superuser}
+		for key, grants := range s.Grants {
+			pos, ok := c.Positions[key]
+			if !ok {
 				continue
 			}
-			if s.Superuser {
-				return true
-			}
-			for _, g := range s.Grants[key] {
+			sc.any = append(sc.any, pos)
+			for _, g := range grants {
 				if g.unconditional() {
-					return true
+					sc.unconditional = append(sc.unconditional, pos)
+					break
 				}
 			}
 		}
-		return false
+		out[id] = sc
 	}
+	requires := make([][]int, len(c.order))
 	for i, key := range c.order {
+		for _, r := range c.Requires[key] {
+			requires[i] = append(requires[i], c.Positions[r])
+		}
+	}
+	return out, requires
+}
+
+// fastRow computes a user's fast-table row on one instance from their holdings. It mirrors the
+// decision rule for the cases it marks conclusive; engine tests check it against the rule:
+// "1" where an enabled set held without expiry grants the permission without arguments (or is
+// *=*) and so does one for every requirement; "2" where any enabled set held grants it in any
+// form; "0" elsewhere.
+func (idx *Index) fastRow(hs []*holding, sets map[string]*setCover, requires [][]int) string {
+	n := len(idx.Catalog.order)
+	held := make([]bool, n) // unconditionally, without expiry
+	row := make([]byte, n)
+	for i := range row {
 		row[i] = fastNone
-		if unconditional(key, true) && allHeld(c.Requires[key], func(r string) bool { return unconditional(r, true) }) {
-			row[i] = fastHeld
+	}
+	for _, h := range hs {
+		sc := sets[h.Set]
+		if sc == nil || !sc.enabled {
 			continue
 		}
-		for _, h := range hs {
-			s := idx.Sets[h.Set]
-			if s != nil && s.Enabled && (s.Superuser || len(s.Grants[key]) > 0) {
+		permanent := h.ExpiresNs == Never
+		if sc.superuser {
+			for i := range row {
 				row[i] = fastConditional
-				break
+				held[i] = held[i] || permanent
 			}
+			continue
+		}
+		for _, pos := range sc.any {
+			row[pos] = fastConditional
+		}
+		if permanent {
+			for _, pos := range sc.unconditional {
+				held[pos] = true
+			}
+		}
+	}
+	for i := range row {
+		if held[i] && allPositions(requires[i], held) {
+			row[i] = fastHeld
 		}
 	}
 	return string(row)
 }
 
-func allHeld(perms []string, held func(string) bool) bool {
-	for _, p := range perms {
-		if !held(p) {
+func allPositions(positions []int, held []bool) bool {
+	for _, p := range positions {
+		if !held[p] {
 			return false
 		}
 	}
