@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -98,14 +97,8 @@ func (b *Bundle) IndexJSON() []byte { return b.data }
 // WriteTarGz writes a standard OPA bundle: .manifest (revision, roots), data.json holding the
 // index under permsets_index, and the rules.
 func (b *Bundle) WriteTarGz(w io.Writer) error {
-	var data map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b.data))
-	dec.UseNumber()
-	var index any
-	if err := dec.Decode(&index); err != nil {
-		return err
-	}
-	data = map[string]any{IndexRoot: index}
+	// The index goes in as the JSON it already is, not decoded and encoded again.
+	data := map[string]any{IndexRoot: json.RawMessage(b.data)}
 	roots := []string{PolicyRoot, IndexRoot}
 	ob := bundle.Bundle{
 		Manifest: bundle.Manifest{Revision: b.Revision, Roots: &roots, Metadata: map[string]any{"commit": b.Commit, "engine": Version}},
