@@ -185,11 +185,10 @@ func (r *reader) instance() *Instance {
 			v := toInt(n)
 			in.Limits.MaxCustomSets = &v
 		}
-		if list, ok := lim["editableSets"].([]any); ok {
+		if _, ok := lim["editableSets"]; ok {
 			sub := reader{root: r.node("limits"), obj: lim, ps: r.ps}
 			in.Limits.EditableSets, in.At.EditableSets = sub.strs("editableSets")
 			sortWithPos(in.Limits.EditableSets, in.At.EditableSets, nil)
-			_ = list
 		}
 	}
 	return in

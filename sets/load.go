@@ -117,7 +117,6 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 // file is a config file found under the root.
 type file struct {
 	path string
-	size int64
 }
 
 // findFiles walks the root for YAML files, applying the exclusions of docs/config.md.

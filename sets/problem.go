@@ -73,12 +73,12 @@ func SortProblems(ps []Problem) []Problem {
 	return slices.Compact(ps)
 }
 
-// problems collects problems of one file; positions are relative to that file.
+// problems collects problems of one file's content. They carry positions but no file name:
+// parse results are cached by content, and the file is filled in when they are assembled.
 type problems struct {
-	file string
 	list []Problem
 }
 
 func (ps *problems) add(pos Pos, code, format string, args ...any) {
-	ps.list = append(ps.list, Problem{File: ps.file, Pos: pos, Code: code, Message: fmt.Sprintf(format, args...)})
+	ps.list = append(ps.list, Problem{Pos: pos, Code: code, Message: fmt.Sprintf(format, args...)})
 }

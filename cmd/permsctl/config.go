@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/sets"
@@ -62,6 +61,14 @@ func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool
 	return l, nil
 }
 
+// requireInstance fails the command when the config has no instance id.
+func (l *loaded) requireInstance(id string) error {
+	if l.result.Model.Instance(id) == nil {
+		return &exitError{code: exitProblems, err: fmt.Errorf("unknown instance %q", id)}
+	}
+	return nil
+}
+
 // revisionInfo is carried by every JSON output that answers from a compiled revision.
 type revisionInfo struct {
 	Revision string `json:"revision"`
@@ -71,5 +78,3 @@ type revisionInfo struct {
 func (l *loaded) info() revisionInfo {
 	return revisionInfo{Revision: l.bundle.Revision, Commit: l.bundle.Commit}
 }
-
-func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

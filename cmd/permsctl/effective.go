@@ -38,6 +38,9 @@ may assign.`,
 			if err != nil {
 				return err
 			}
+			if err := l.requireInstance(o.instance); err != nil {
+				return err
+			}
 			eff, err := l.evaluator.Eval(cmd.Context(), "effective", input, evalNow())
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
@@ -49,9 +52,6 @@ may assign.`,
 			e, _ := eff.(map[string]any)
 			if errs := asList(e["errors"]); len(errs) > 0 {
 				return usageError(fmt.Errorf("%v", errs[0]))
-			}
-			if l.result.Model.Instance(o.instance) == nil {
-				return &exitError{code: exitProblems, err: fmt.Errorf("unknown instance %q", o.instance)}
 			}
 			if o.format == "json" {
 				return writeJSON(g.stdout, struct {

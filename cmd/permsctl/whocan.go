@@ -39,8 +39,8 @@ Scoped grants count only with a --resource they cover.`,
 			if err != nil {
 				return err
 			}
-			if l.result.Model.Instance(o.instance) == nil {
-				return &exitError{code: exitProblems, err: fmt.Errorf("unknown instance %q", o.instance)}
+			if err := l.requireInstance(o.instance); err != nil {
+				return err
 			}
 			if c := l.bundle.Index.Catalog; c != nil && !c.Known[args[0]] {
 				return &exitError{code: exitProblems, err: fmt.Errorf("the catalog has no permission %s", args[0])}
