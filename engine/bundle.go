@@ -49,14 +49,20 @@ func Modules() ([]Module, error) {
 	return out, err
 }
 
-// Bundle is a compiled revision: the index, the rules, and the revision digest.
+// Bundle is a compiled revision: the index (as the JSON document the rules read), the rules, and
+// the revision digest. The Go form of the index is not kept: evaluators hold their own copy in
+// OPA's store, and a large repository's index would otherwise be held twice.
 type Bundle struct {
-	Index    *Index
 	Modules  []Module
 	Revision string
-	Commit   string // the Git commit, when there is one
-	data     []byte // the index as JSON, computed once
+	Commit   string          // the Git commit, when there is one
+	data     []byte          // the index as JSON, computed once
+	known    map[string]bool // the catalog's permissions; nil without a catalog
 }
+
+// KnownPermission reports whether the catalog knows a feature=action permission; without a
+// catalog every well-formed permission is known.
+func (b *Bundle) KnownPermission(p string) bool { return b.known == nil || b.known[p] }
 
 // NewBundle compiles a valid model into a bundle. commit may be empty.
 func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
@@ -76,7 +82,11 @@ func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bundle{Index: idx, Modules: mods, Revision: revision(model, mods), Commit: commit, data: data}, nil
+	b := &Bundle{Modules: mods, Revision: revision(model, mods), Commit: commit, data: data}
+	if idx.Catalog != nil {
+		b.known = idx.Catalog.Known
+	}
+	return b, nil
 }
 
 // revision digests the normalized model, the rules and the engine version.

@@ -18,13 +18,6 @@ import (
 // IndexRoot is the data path of the compiled index: data.permsets_index.
 const IndexRoot = "permsets_index"
 
-// Unconditional grant characters of the fast table (see docs/engine.md).
-const (
-	fastNone        = '0' // no grant of any kind covers the permission
-	fastHeld        = '1' // held with no condition: no expiry, no scope, requirements met
-	fastConditional = '2' // held only under conditions: decided by the decision rule
-)
-
 // Index is the compiled, indexed data document. Its shape is documented in docs/engine.md and
 // read by policies/permsets.
 type Index struct {
@@ -36,10 +29,11 @@ type Index struct {
 
 type catalogIndex struct {
 	Known     map[string]bool                `json:"known"`
-	Positions map[string]int                 `json:"positions"`
+	Positions map[string]int                 `json:"positions"` // offset of the cell in a fast row
 	Requires  map[string][]string            `json:"requires"`
 	Routes    map[string]map[string][]*route `json:"routes"`
-	order     []string                       // positions, in order
+	order     []string                       // the known permissions, in position order
+	position  map[string]int                 // index in order
 	implies   map[string][]string            // closure
 	features  map[string]*sets.Feature       // for wildcard expansion and scopes
 }
@@ -255,9 +249,10 @@ func (idx *Index) finishInstance(ii *instanceIndex, covers map[string]*setCover,
 	}
 	if idx.Catalog != nil {
 		ii.Fast = make(map[string]string, len(ii.held))
+		rb := newRowBuilder(idx, covers, requires)
 		for u, hs := range ii.held {
 			if !idx.Suspended[u] {
-				ii.Fast[u] = idx.fastRow(hs, covers, requires)
+				ii.Fast[u] = rb.row(hs)
 			}
 		}
 	}
@@ -281,6 +276,7 @@ func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
 	c := &catalogIndex{
 		Known:     map[string]bool{},
 		Positions: map[string]int{},
+		position:  map[string]int{},
 		Routes:    map[string]map[string][]*route{},
 		features:  cat.Features,
 	}
@@ -292,7 +288,8 @@ func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
 	sort.Strings(c.order)
 	for i, p := range c.order {
 		c.Known[p] = true
-		c.Positions[p] = i
+		c.Positions[p] = i * cellWidth
+		c.position[p] = i
 	}
 	var err error
 	if c.Requires, err = closure(cat.Requires, "requires"); err != nil {
@@ -450,7 +447,7 @@ func (idx *Index) covers() (map[string]*setCover, [][]int) {
 	for id, s := range idx.Sets {
 		sc := &setCover{enabled: s.Enabled, superuser: s.Superuser}
 		for key, grants := range s.Grants {
-			pos, ok := c.Positions[key]
+			pos, ok := c.position[key]
 			if !ok {
 				continue
 			}
@@ -467,59 +464,8 @@ func (idx *Index) covers() (map[string]*setCover, [][]int) {
 	requires := make([][]int, len(c.order))
 	for i, key := range c.order {
 		for _, r := range c.Requires[key] {
-			requires[i] = append(requires[i], c.Positions[r])
+			requires[i] = append(requires[i], c.position[r])
 		}
 	}
 	return out, requires
-}
-
-// fastRow computes a user's fast-table row on one instance from their holdings. It mirrors the
-// decision rule for the cases it marks conclusive; engine tests check it against the rule:
-// "1" where an enabled set held without expiry grants the permission without arguments (or is
-// *=*) and so does one for every requirement; "2" where any enabled set held grants it in any
-// form; "0" elsewhere.
-func (idx *Index) fastRow(hs []*holding, sets map[string]*setCover, requires [][]int) string {
-	n := len(idx.Catalog.order)
-	held := make([]bool, n) // unconditionally, without expiry
-	row := make([]byte, n)
-	for i := range row {
-		row[i] = fastNone
-	}
-	for _, h := range hs {
-		sc := sets[h.Set]
-		if sc == nil || !sc.enabled {
-			continue
-		}
-		permanent := h.ExpiresNs == Never
-		if sc.superuser {
-			for i := range row {
-				row[i] = fastConditional
-				held[i] = held[i] || permanent
-			}
-			continue
-		}
-		for _, pos := range sc.any {
-			row[pos] = fastConditional
-		}
-		if permanent {
-			for _, pos := range sc.unconditional {
-				held[pos] = true
-			}
-		}
-	}
-	for i := range row {
-		if held[i] && allPositions(requires[i], held) {
-			row[i] = fastHeld
-		}
-	}
-	return string(row)
-}
-
-func allPositions(positions []int, held []bool) bool {
-	for _, p := range positions {
-		if !held[p] {
-			return false
-		}
-	}
-	return true
 }

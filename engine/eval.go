@@ -4,22 +4,33 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/util"
 )
 
 // DecisionPaths are the rules of package permsets that answer queries (DESIGN section 5).
 var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
 
+// definitionPaths are rules prepared beside DecisionPaths for tests and tools that compare the
+// precomputed tables with the rules they shortcut; servers answer DecisionPaths only.
+var definitionPaths = []string{"_decision_by_rule"}
+
 // Evaluator answers decisions over one bundle with prepared queries. It is safe for concurrent
 // use; a new revision gets a new Evaluator.
 type Evaluator struct {
 	bundle  *Bundle
 	queries map[string]rego.PreparedEvalQuery
+	// txn is one read transaction shared by every evaluation: the store is never written after
+	// it is loaded (a new revision gets a new store), so no evaluation opens its own.
+	txn storage.Transaction
 }
 
 // NewEvaluator loads a bundle into an in-memory store and prepares a query per decision path.
@@ -42,8 +53,12 @@ func NewEvaluator(ctx context.Context, b *Bundle) (*Evaluator, error) {
 	if compiler.Compile(mods); compiler.Failed() {
 		return nil, fmt.Errorf("rules: %v", compiler.Errors)
 	}
-	e := &Evaluator{bundle: b, queries: map[string]rego.PreparedEvalQuery{}}
-	for _, p := range DecisionPaths {
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := &Evaluator{bundle: b, queries: map[string]rego.PreparedEvalQuery{}, txn: txn}
+	for _, p := range append(slices.Clone(DecisionPaths), definitionPaths...) {
 		q, err := rego.New(
 			rego.Query("data."+PolicyRoot+"."+p),
 			rego.Compiler(compiler),
@@ -76,13 +91,21 @@ func (e *Evaluator) Eval(ctx context.Context, path string, input any, opts EvalO
 	return e.EvalValue(ctx, path, v, opts)
 }
 
+var noMetrics = metrics.NoOp()
+
 // EvalValue is Eval for an input already converted to an ast.Value (the fast path of servers).
 func (e *Evaluator) EvalValue(ctx context.Context, path string, input ast.Value, opts EvalOptions) (any, error) {
 	q, ok := e.queries[path]
 	if !ok {
 		return nil, fmt.Errorf("unknown decision path %q", path)
 	}
-	evalOpts := []rego.EvalOption{rego.EvalParsedInput(input)}
+	// Cancellation through context.AfterFunc rather than the goroutine rego starts per
+	// evaluation otherwise; no metrics are collected.
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	evalOpts := []rego.EvalOption{rego.EvalParsedInput(input), rego.EvalTransaction(e.txn),
+		rego.EvalExternalCancel(cancel), rego.EvalMetrics(noMetrics)}
 	if !opts.Now.IsZero() {
 		evalOpts = append(evalOpts, rego.EvalTime(opts.Now))
 	}

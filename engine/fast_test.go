@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/sets"
 )
 
-// allowMatchesDecision asks allow (which answers from the fast table when it is conclusive) and
-// decision.allow (the definition) the same input, and reports any difference.
+// allowMatchesDecision asks allow (which answers from the fast table when it is conclusive),
+// decision (from the decision table when it is conclusive) and the rule that defines decisions
+// the same input, and reports any difference.
 // The clock is moved with EvalOptions.Now (not input.time, which skips the fast table).
 func allowMatchesDecision(t *testing.T, e *engine.Evaluator, input map[string]any, now time.Time) bool {
 	t.Helper()
@@ -32,16 +35,36 @@ func allowMatchesDecision(t *testing.T, e *engine.Evaluator, input map[string]an
 		t.Errorf("input %v at %v: allow %v, decision %v", input, now, allow, d)
 		return false
 	}
+	// decision answers from the decision table where it can; the rule is the definition.
+	def, err := e.Eval(ctx, "_decision_by_rule", input, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d, def) {
+		t.Errorf("input %v at %v:\ndecision %v\nrule     %v", input, now, d, def)
+		return false
+	}
 	return allow == true
 }
 
 // TestFastTableMatchesDecision: for every user, instance and known permission of every example,
 // with and without a resource that relates the user, at three times, allow equals decision.allow.
 func TestFastTableMatchesDecision(t *testing.T) {
+	kinds := map[string]int{}
+	t.Cleanup(func() {
+		// Every kind of cell the decision answers from is met somewhere in the examples.
+		t.Logf("cells asked, by kind: %v", kinds)
+		for _, k := range []string{"single", "mask", "none", "rule"} {
+			if kinds[k] == 0 {
+				t.Errorf("no example input meets a %q cell: %v", k, kinds)
+			}
+		}
+	})
 	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows"} {
 		t.Run(example, func(t *testing.T) {
-			b, e := compile(t, variants[example](t))
-			idx := b.Index
+			dir := variants[example](t)
+			_, e := compile(t, dir)
+			idx := compileIndex(t, dir)
 			var users []string
 			for _, ii := range idx.Instances {
 				for u := range ii.Holdings {
@@ -66,6 +89,7 @@ func TestFastTableMatchesDecision(t *testing.T) {
 									input["resource"] = relatedResource(u)
 								}
 								asked++
+								kinds[cellKind(idx, inst, u, p)]++
 								if allowMatchesDecision(t, e, input, now) {
 									allowed++
 								}
@@ -80,6 +104,39 @@ func TestFastTableMatchesDecision(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cellKind says how the fast table answers decision for (instance, user, permission).
+func cellKind(idx *engine.Index, inst, user, perm string) string {
+	row, ok := idx.Instances[inst].Fast[user]
+	if !ok {
+		return "no row"
+	}
+	cell := row[idx.Catalog.Positions[perm]:][:2]
+	switch {
+	case cell[0] == '1' && cell[1] >= 'A' && cell[1] <= 'Z':
+		return "single"
+	case cell[0] == '1' && cell[1] != '~':
+		return "mask"
+	case cell == "n~" || cell == "d~":
+		return "none"
+	default:
+		return "rule"
+	}
+}
+
+// compileIndex is the Go form of the index of the repository at dir.
+func compileIndex(t *testing.T, dir string) *engine.Index {
+	t.Helper()
+	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	if err != nil || !res.OK() {
+		t.Fatalf("load %s: %v %v", dir, err, res)
+	}
+	idx, err := engine.Compile(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
 }
 
 // clocks: now, before every expiry of the examples and generator, and after all of them.
@@ -104,14 +161,16 @@ func TestFastTableMatchesDecisionGenerated(t *testing.T) {
 	if _, err := synth.Generate(o); err != nil {
 		t.Fatal(err)
 	}
-	b, e := compile(t, dir)
+	_, e := compile(t, dir)
+	idx := compileIndex(t, dir)
 	var perms []string
-	for p := range b.Index.Catalog.Known {
+	for p := range idx.Catalog.Known {
 		perms = append(perms, p)
 	}
 	slices.Sort(perms)
 	r := rand.New(rand.NewPCG(7, 7))
 	allowed := 0
+	kinds := map[string]int{}
 	const n = 8000
 	for i := range n {
 		input := map[string]any{
@@ -122,11 +181,17 @@ func TestFastTableMatchesDecisionGenerated(t *testing.T) {
 		if i%2 == 1 {
 			input["resource"] = relatedResource(input["user"].(string))
 		}
+		kinds[cellKind(idx, input["instance"].(string), input["user"].(string), input["permission"].(string))]++
 		if allowMatchesDecision(t, e, input, clocks[i%len(clocks)]) {
 			allowed++
 		}
 	}
-	t.Logf("%d inputs, %d allowed", n, allowed)
+	t.Logf("%d inputs, %d allowed; cells by kind: %v", n, allowed, kinds)
+	for _, k := range []string{"single", "mask", "none", "rule", "no row"} {
+		if kinds[k] == 0 {
+			t.Errorf("no generated input meets a %q cell: %v", k, kinds)
+		}
+	}
 	if allowed == 0 || allowed == n {
 		t.Errorf("%d of %d allowed: the sample does not exercise both outcomes", allowed, n)
 	}

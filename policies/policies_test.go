@@ -79,8 +79,26 @@ func TestRegoCatchesBrokenRules(t *testing.T) {
 		{
 			note: "the fast table's 1 is ignored",
 			file: "permsets/decision.rego",
-			old:  `allow if _fast == "1"`,
-			new:  `allow if _fast == "3"`,
+			old:  `v := c == "1"`,
+			new:  `v := c == "3"`,
+		},
+		{
+			note: "the fast table's mask is ignored",
+			file: "permsets/decision.rego",
+			old:  "bits.and(mask, bits.lsh(1, i)) != 0",
+			new:  "i >= 0",
+		},
+		{
+			note: "the fast table's single holding is misread",
+			file: "permsets/decision.rego",
+			old:  "inst.records[inst.holdings[input.user][i]]",
+			new:  "inst.records[inst.holdings[input.user][0]]",
+		},
+		{
+			note: "suspended users without holdings are told they hold nothing",
+			file: "permsets/decision.rego",
+			old:  "\tnot index.suspended[input.user]\n",
+			new:  "",
 		},
 		{
 			note: "who_can keeps users decision denies",

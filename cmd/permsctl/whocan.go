@@ -42,7 +42,7 @@ Scoped grants count only with a --resource they cover.`,
 			if err := l.requireInstance(o.instance); err != nil {
 				return err
 			}
-			if c := l.bundle.Index.Catalog; c != nil && !c.Known[args[0]] {
+			if !l.bundle.KnownPermission(args[0]) {
 				return &exitError{code: exitProblems, err: fmt.Errorf("the catalog has no permission %s", args[0])}
 			}
 			res, err := l.evaluator.Eval(cmd.Context(), "who_can", input, evalNow())

@@ -19,31 +19,37 @@ import data.permsets_index as index
 # description: |
 #   true when input.user may input.permission (or input.method on input.path) on
 #   input.instance; false otherwise, never undefined. The precomputed fast table answers
-#   when it is conclusive ("1": held unconditionally; "0": held by no grant at all);
-#   every other case is decided by the decision rule, which is the definition.
+#   when it is conclusive ("1": held unconditionally, with no expiry, scope or missing
+#   requirement; "0": held by no grant at all, so whatever the time and the resource);
+#   every other case ("2", no row, a time, a route) is decided by the decision rule.
 # entrypoint: true
 default allow := false
 
-allow if _fast == "1"
+allow := v if {
+	not input.time
+	not input.method
+	is_object(object.get(input, "resource", {}))
+	c := substring(index.instances[input.instance].fast[input.user], index.catalog.positions[input.permission], 1)
+	c != "2"
+	v := c == "1"
+} else := decision.allow
 
-allow if {
-	_fast == "2"
-	decision.allow
-}
-
-allow if {
-	not _fast
-	decision.allow
-}
-
-# The user's character for the permission in the fast table: "1" held unconditionally
-# (no expiry, no scope, requirements met), "2" held only under conditions (expiry, scope,
-# object arguments), "0" not held at all. Undefined when the table cannot answer.
-_fast := substring(index.instances[input.instance].fast[input.user], index.catalog.positions[input.permission], 1) if {
+# The input's cell in the fast table (docs/engine.md), two characters. The first answers allow:
+# "1" true; "0", "n" and "d" false; "2" the rule decides. The second answers decision after "1":
+# a letter of _single_alphabet names the one holding that grants it, one of _mask_alphabet the
+# mask of the holdings that do (bit i for the user's i-th holding); "~" leaves the grants to the
+# rule. "n~": the user holds sets, none of which grants it; "d~": none of them is enabled.
+# Undefined with a time or a method, with an invalid resource, for an unknown permission and
+# for users without a row.
+_cell := substring(index.instances[input.instance].fast[input.user], index.catalog.positions[input.permission], 2) if {
 	not input.time
 	not input.method
 	is_object(object.get(input, "resource", {}))
 }
+
+_single_alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+_mask_alphabet := "0abcdefghijklmnopqrstuvwxyz12345"
 
 _resource_ok if is_object(object.get(_input_object, "resource", {}))
 
@@ -53,8 +59,69 @@ _resource_ok if is_object(object.get(_input_object, "resource", {}))
 #   The decision with its explanation: {allow, permission, grants: [{set, via}],
 #   missing: [permissions], reason}. grants lists the held sets that cover the request
 #   (via is "direct" or "role:ID"); missing lists required permissions the user lacks.
+#   The fast table answers where the outcome depends on neither the time nor the
+#   resource; every other case, and the definition, is _decision_by_rule.
 # entrypoint: true
-decision := _invalid_decision if {
+decision := d if {
+	i := indexof(_single_alphabet, substring(_cell, 1, 1))
+	i >= 0
+	inst := index.instances[input.instance]
+	h := inst.records[inst.holdings[input.user][i]]
+	d := {
+		"allow": true,
+		"permission": input.permission,
+		"grants": [{"set": h.set, "via": h.via}],
+		"missing": [],
+		"reason": sprintf("%s may %s on %s through set %s (%s)", [input.user, input.permission, input.instance, h.set, h.via]),
+	}
+} else := d if {
+	mask := indexof(_mask_alphabet, substring(_cell, 1, 1))
+	mask > 0
+	inst := index.instances[input.instance]
+	granting := [h |
+		some i, id in inst.holdings[input.user]
+		bits.and(mask, bits.lsh(1, i)) != 0
+		h := inst.records[id]
+	]
+	d := {
+		"allow": true,
+		"permission": input.permission,
+		"grants": [{"set": h.set, "via": h.via} | some h in granting],
+		"missing": [],
+		"reason": sprintf("%s may %s on %s through %s", [
+			input.user, input.permission, input.instance,
+			concat(", ", [sprintf("set %s (%s)", [h.set, h.via]) | some h in granting]),
+		]),
+	}
+} else := d if {
+	_cell == "n~"
+	d := _nothing_granted(sprintf("%s holds no set on %s that grants %s", [input.user, input.instance, input.permission]))
+} else := d if {
+	_cell == "d~"
+	d := _nothing_granted(sprintf("%s holds sets on %s, but none is enabled and unexpired", [input.user, input.instance]))
+} else := d if {
+	# A user who holds nothing on the instance (and is not suspended: they have no row either).
+	not input.time
+	not input.method
+	is_object(object.get(input, "resource", {}))
+	is_string(input.user)
+	inst := index.instances[input.instance]
+	not inst.holdings[input.user]
+	not index.suspended[input.user]
+	index.catalog.positions[input.permission]
+	d := _nothing_granted(sprintf("%s holds no set on %s", [input.user, input.instance]))
+} else := _decision_by_rule
+
+_nothing_granted(reason) := {
+	"allow": false,
+	"permission": input.permission,
+	"grants": [],
+	"missing": [],
+	"reason": reason,
+}
+
+# The definition of a decision (the decision table is checked against it).
+_decision_by_rule := _invalid_decision if {
 	not _well_formed
 } else := _route_decision if {
 	is_string(input.method)

@@ -42,15 +42,15 @@ _fixture := {
 		},
 		"positions": {
 			"api=read": 0,
-			"finances=export": 1,
-			"finances=read": 2,
-			"people=edit": 3,
-			"people=export": 4,
-			"people=read": 5,
-			"permset=assign": 6,
-			"settings=read": 7,
-			"users=delete": 8,
-			"users=read": 9,
+			"finances=export": 2,
+			"finances=read": 4,
+			"people=edit": 6,
+			"people=export": 8,
+			"people=read": 10,
+			"permset=assign": 12,
+			"settings=read": 14,
+			"users=delete": 16,
+			"users=read": 18,
 		},
 		"requires": {
 			"api=read": ["settings=read"],
@@ -174,15 +174,15 @@ _fixture := {
 			# positions: api=read finances=export finances=read people=edit people=export
 			#            people=read permset=assign settings=read users=delete users=read
 			"fast": {
-				"alice": "1111111111",
-				"devon": "0000000000",
-				"jordan": "2000000011",
-				"kwame": "2000000022",
-				"lena": "0002220000",
-				"maria": "0000002000",
-				"priya": "0212220000",
-				"sam": "0111110101",
-				"tomas": "0002220202",
+				"alice": _row("1111111111"),
+				"devon": _row("0000000000"),
+				"jordan": _row("2000000011"),
+				"kwame": _row("2000000022"),
+				"lena": _row("0002220000"),
+				"maria": _row("0000002000"),
+				"priya": _row("0212220000"),
+				"sam": _row("0111110101"),
+				"tomas": _row("0002220202"),
 			},
 		},
 		"b": {
@@ -212,11 +212,11 @@ _fixture := {
 				"users=read": ["staffer"],
 			},
 			"fast": {
-				"jordan": "0000011000",
-				"lena": "0002220000",
-				"maria": "0000002000",
-				"priya": "0002220000",
-				"sam": "0001110101",
+				"jordan": _row("0000011000"),
+				"lena": _row("0002220000"),
+				"maria": _row("0000002000"),
+				"priya": _row("0002220000"),
+				"sam": _row("0001110101"),
 			},
 		},
 	},
@@ -293,6 +293,111 @@ _expires_tomas := 1767225600000000000
 _expires_kwame := 1798761600000000000
 
 # The expires_ns of a holding that never expires: the largest int64.
+# A fast row from the allow characters of its cells, with the rule deciding every decision.
+_row(allows) := concat("", [concat("", [c, "~"]) | some c in split(allows, "")])
+
+# The fast table's decision characters: after "1", a capital letter names the one holding
+# that grants it (A the user's first), a character of the mask alphabet the mask of those that
+# do; "n~" the user holds sets, none of which grants it; "d~" none is enabled. "~", a route,
+# a time, an invalid resource, or no row leave the decision to the rule.
+
+# sam's holdings on a: finance (direct) then staffer (role:organizers); every cell of the row
+# is the given one.
+_forged_cell(cell) := json.patch(fixture, [{
+	"op": "replace", "path": "/instances/a/fast/sam",
+	"value": concat("", [cell | some _ in numbers.range(1, 10)]),
+}])
+
+_decide_forged(cell, inp) := v if {
+	v := permsets.decision with input as inp with data.permsets_index as _forged_cell(cell)
+}
+
+_allow_cell_forged(cell, inp) := v if {
+	v := permsets.allow with input as inp with data.permsets_index as _forged_cell(cell)
+}
+
+_sam_reads := {"user": "sam", "instance": "a", "permission": "people=read"}
+
+test_success_fast_single_names_the_grant if {
+	# A names finance, which does not grant people=read: the table answers, not the rule.
+	_decide_forged("1A", _sam_reads) == {
+		"allow": true,
+		"permission": "people=read",
+		"grants": [{"set": "finance", "via": "direct"}],
+		"missing": [],
+		"reason": "sam may people=read on a through set finance (direct)",
+	}
+	_decide_forged("1B", _sam_reads) == _decision(_sam_reads)
+	_decide_forged("1B", _sam_reads).grants == [{"set": "staffer", "via": "role:organizers"}]
+}
+
+test_success_fast_mask_names_the_grants if {
+	# The mask 3 ("c") names both holdings.
+	_decide_forged("1c", _sam_reads) == {
+		"allow": true,
+		"permission": "people=read",
+		"grants": [{"set": "finance", "via": "direct"}, {"set": "staffer", "via": "role:organizers"}],
+		"missing": [],
+		"reason": "sam may people=read on a through set finance (direct), set staffer (role:organizers)",
+	}
+	_decide_forged("1b", _sam_reads).grants == [{"set": "staffer", "via": "role:organizers"}]
+}
+
+test_fail_fast_cell_skipped_with_time if {
+	later := _decide_forged("1A", object.union(_sam_reads, {"time": _after_both}))
+	later.grants == [{"set": "staffer", "via": "role:organizers"}]
+	bad := _decide_forged("1A", object.union(_sam_reads, {"time": "soon"}))
+	bad.reason == "input.time must be an RFC 3339 date and time"
+}
+
+test_fail_fast_cell_skipped_with_bad_resource if {
+	d := _decide_forged("1A", object.union(_sam_reads, {"resource": "p1"}))
+	d.reason == "input.resource must be an object"
+}
+
+test_fail_fast_cell_skipped_with_method if {
+	d := _decide_forged("1A", {"user": "sam", "instance": "a", "permission": "people=read", "method": "DELETE", "path": "/users/42"})
+	d.allow == false
+	d.reason == "DELETE /users/42 needs users=delete: sam holds no set on a that grants users=delete"
+}
+
+test_success_fast_cells_defer_to_rule if {
+	_decide_forged("1~", _sam_reads) == _decision(_sam_reads)
+	_decide_forged("0~", _sam_reads) == _decision(_sam_reads)
+	_decide_forged("10", _sam_reads) == _decision(_sam_reads)
+	_decide_forged("2~", _sam_reads) == _decision(_sam_reads)
+}
+
+test_fail_fast_nothing_granted if {
+	_decide_forged("n~", _sam_reads) == {
+		"allow": false,
+		"permission": "people=read",
+		"grants": [],
+		"missing": [],
+		"reason": "sam holds no set on a that grants people=read",
+	}
+	_decide_forged("d~", _sam_reads).reason == "sam holds sets on a, but none is enabled and unexpired"
+	_allow_cell_forged("n~", _sam_reads) == false
+	_allow_cell_forged("d~", _sam_reads) == false
+}
+
+test_fail_decision_without_row_holds_no_set if {
+	_decision({"user": "zoe", "instance": "a", "permission": "people=read"}).reason == "zoe holds no set on a"
+	_decision({"user": "zoe", "instance": "a", "permission": "people=delete"}).reason == "the catalog has no permission people=delete"
+}
+
+test_fail_decision_without_row_suspended if {
+	suspended := json.patch(fixture, [{"op": "add", "path": "/suspended/zoe", "value": true}])
+	d := permsets.decision with input as {"user": "zoe", "instance": "a", "permission": "people=read"}
+		with data.permsets_index as suspended
+	d.reason == "zoe is suspended and is allowed nothing"
+}
+
+test_fail_decision_without_row_user_not_a_string if {
+	d := _decision({"user": 7, "instance": "a", "permission": "people=read"})
+	d.reason == "input.user must be a string"
+}
+
 _never := 9223372036854775807
 
 # Times to decide at: before both ends, between them, after both.
@@ -975,8 +1080,8 @@ test_fail_input_empty if {
 
 # sam holds people=read; zoe holds nothing, but the table below says otherwise.
 _forged(row) := json.patch(fixture, [
-	{"op": "add", "path": "/instances/a/fast/zoe", "value": row},
-	{"op": "replace", "path": "/instances/a/fast/sam", "value": row},
+	{"op": "add", "path": "/instances/a/fast/zoe", "value": _row(row)},
+	{"op": "replace", "path": "/instances/a/fast/sam", "value": _row(row)},
 ])
 
 _allow_forged(row, inp) := v if {
