@@ -20,8 +20,9 @@ import data.permsets_index as index
 #   true when input.user may input.permission (or input.method on input.path) on
 #   input.instance; false otherwise, never undefined. The precomputed fast table answers
 #   when it is conclusive ("1": held unconditionally, with no expiry, scope or missing
-#   requirement; "0": held by no grant at all, so whatever the time and the resource);
-#   every other case ("2", no row, a time, a route) is decided by the decision rule.
+#   requirement; "0", "n", "d": held by no grant at all, so whatever the time and the
+#   resource); a user who holds nothing on the instance is denied at once; every other case
+#   ("2", a time, a route) is decided by the decision rule.
 # entrypoint: true
 default allow := false
 
@@ -32,6 +33,10 @@ allow := v if {
 	c := substring(index.instances[input.instance].fast[input.user], index.catalog.positions[input.permission], 1)
 	c != "2"
 	v := c == "1"
+} else := false if {
+	# Whatever the input, nothing is allowed to a user who holds nothing on the instance (or
+	# on an instance that does not exist).
+	not index.instances[input.instance].holdings[input.user]
 } else := decision.allow
 
 # The input's cell in the fast table (docs/engine.md), two characters. The first answers allow:

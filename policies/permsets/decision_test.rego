@@ -381,6 +381,26 @@ test_fail_fast_nothing_granted if {
 	_allow_cell_forged("d~", _sam_reads) == false
 }
 
+test_fail_allow_without_holdings_whatever_the_input if {
+	# zoe holds nothing on a: denied without asking decision, even a decision forged to allow.
+	every inp in [
+		{"user": "zoe", "instance": "a", "permission": "people=read"},
+		{"user": "zoe", "instance": "a", "method": "GET", "path": "/users"},
+		{"user": "zoe", "instance": "a", "permission": "people=read", "time": _between},
+		{"user": "sam", "instance": "z", "permission": "people=read"},
+		{"user": 7, "instance": "a", "permission": "people=read"},
+	] {
+		allowed := permsets.allow with input as inp with data.permsets_index as fixture with permsets.decision as {"allow": true}
+		allowed == false
+	}
+}
+
+test_success_allow_with_holdings_asks_decision if {
+	permsets.allow with input as {"user": "sam", "instance": "a", "method": "GET", "path": "/users"}
+		with data.permsets_index as fixture
+		with permsets.decision as {"allow": true}
+}
+
 test_fail_decision_without_row_holds_no_set if {
 	_decision({"user": "zoe", "instance": "a", "permission": "people=read"}).reason == "zoe holds no set on a"
 	_decision({"user": "zoe", "instance": "a", "permission": "people=delete"}).reason == "the catalog has no permission people=delete"
