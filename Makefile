@@ -44,7 +44,7 @@ bench: build
 	@[ -d $(BENCH_DIR)/large ] || $(BIN)/permsgen -out $(BENCH_DIR)/large -instances 10 -sets 10000 -users 100000 -roles 1000 -pairs 1000000
 	$(GO) test -run '^$$' -bench 'Parse' -benchmem ./sets
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'LoadDir' -benchmem -benchtime 3x ./sets
-	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Allow$$|Decision$$' -benchtime 5000x ./engine
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Allow$$|Decision$$' -benchtime 20000x -count 4 ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'WhoCan' -benchtime 200x ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Build|StockOPANaive' -benchtime 3x ./engine
 	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh

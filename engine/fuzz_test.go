@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -24,6 +25,8 @@ func FuzzDecisionInput(f *testing.F) {
 		`{"user":1,"instance":[],"permission":{}}`,
 		`{"user":"kwame","instance":"campaign","permission":"people=edit","time":"not a time"}`,
 		`{"user":"a","instance":"b","permission":"*=*","resource":"x"}`,
+		`{"user":"lena","instance":"campaign","permission":"people=read","method":7}`,
+		`{"user":"nobody","instance":"campaign","permission":"people=read","time":"2020-01-01T00:00:00Z"}`,
 		`{}`, `[]`, `null`, `"x"`,
 	} {
 		f.Add(s)
@@ -49,6 +52,14 @@ func FuzzDecisionInput(f *testing.F) {
 		m, ok := d.(map[string]any)
 		if !ok || m["allow"] != allow || m["reason"] == "" {
 			t.Fatalf("input %s: allow %v, decision %v", raw, allow, d)
+		}
+		// The fast table answers exactly as the rule that defines decisions.
+		def, err := fuzzEval.Eval(ctx, "_decision_by_rule", input, engine.EvalOptions{})
+		if err != nil {
+			t.Fatalf("rule on %s: %v", raw, err)
+		}
+		if !reflect.DeepEqual(d, def) {
+			t.Fatalf("input %s:\ndecision %v\nrule     %v", raw, d, def)
 		}
 	})
 }
