@@ -48,6 +48,7 @@ bench: build
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'WhoCan' -benchtime 200x ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Build|StockOPANaive' -benchtime 3x ./engine
 	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh
+	LARGE=$(BENCH_DIR)/large ./scripts/bench-plan.sh
 
 clean:
 	rm -rf $(BIN) .cache

@@ -31,10 +31,25 @@ type Module struct {
 	Raw  []byte
 }
 
-// Modules returns the embedded evaluation rules, without their tests, sorted by path.
-func Modules() ([]Module, error) {
+// Modules returns the embedded evaluation rules (package permsets), without their tests or the
+// change rules of plan, sorted by path.
+func Modules() ([]Module, error) { return modulesUnder(".", PlanPolicyDir) }
+
+// PlanPolicyDir holds the change rules (package permsets.plan): used by plan, not served.
+const PlanPolicyDir = "permsets/plan"
+
+// PlanModules returns the embedded change rules, without their tests, sorted by path.
+func PlanModules() ([]Module, error) { return modulesUnder(PlanPolicyDir, "") }
+
+func modulesUnder(dir, skip string) ([]Module, error) {
 	var out []Module
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+	if _, err := fs.Stat(policies.FS, dir); err != nil {
+		return nil, nil // no such rules embedded
+	}
+	err := fs.WalkDir(policies.FS, dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p == skip {
+			return fs.SkipDir
+		}
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
 			return err
 		}
@@ -87,6 +102,19 @@ func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
 		b.known = idx.Catalog.Known
 	}
 	return b, nil
+}
+
+// RevisionOf is the revision digest a bundle of the model would carry, without compiling it.
+func RevisionOf(m *sets.Model) (string, error) {
+	mods, err := Modules()
+	if err != nil {
+		return "", err
+	}
+	model, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	return revision(model, mods), nil
 }
 
 // revision digests the normalized model, the rules and the engine version.

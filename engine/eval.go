@@ -19,9 +19,10 @@ import (
 // DecisionPaths are the rules of package permsets that answer queries (DESIGN section 5).
 var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
 
-// definitionPaths are rules prepared beside DecisionPaths for tests and tools that compare the
-// precomputed tables with the rules they shortcut; servers answer DecisionPaths only.
-var definitionPaths = []string{"_decision_by_rule"}
+// toolPaths are rules prepared beside DecisionPaths for tools: plan's access diff ("access")
+// and the tests that compare the fast table with the rule it shortcuts. Servers answer
+// DecisionPaths only.
+var toolPaths = []string{"access", "_decision_by_rule"}
 
 // Evaluator answers decisions over one bundle with prepared queries. It is safe for concurrent
 // use; a new revision gets a new Evaluator.
@@ -58,7 +59,7 @@ func NewEvaluator(ctx context.Context, b *Bundle) (*Evaluator, error) {
 		return nil, err
 	}
 	e := &Evaluator{bundle: b, queries: map[string]rego.PreparedEvalQuery{}, txn: txn}
-	for _, p := range append(slices.Clone(DecisionPaths), definitionPaths...) {
+	for _, p := range append(slices.Clone(DecisionPaths), toolPaths...) {
 		q, err := rego.New(
 			rego.Query("data."+PolicyRoot+"."+p),
 			rego.Compiler(compiler),

@@ -11,12 +11,13 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+
+	"github.com/permsets/permsets/internal/parallel"
 )
 
 // IgnoreFile is the gitignore-syntax file at the config root listing paths not to load.
@@ -72,30 +73,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 	}
 	results := make([]*fileResult, len(files))
 	parsed := make([]bool, len(files))
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i], parsed[i] = loadFile(fsys, files[i], v, opts.Cache)
-			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := parallel.Each(ctx, len(files), opts.Workers, func(i int) {
+		results[i], parsed[i] = loadFile(fsys, files[i], v, opts.Cache)
+	}); err != nil {
 		return nil, err
 	}
 	res := &Result{Files: len(files), Hashes: make(map[string][32]byte, len(files))}

@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -173,3 +175,43 @@ func (e *revisionError) Error() string {
 }
 
 func (e *revisionError) Unwrap() error { return ErrUnknownRevision }
+
+// ErrNoLiveBranch is matched (errors.Is) by the error of DefaultBase when no live branch exists.
+var ErrNoLiveBranch = errors.New("no live branch")
+
+// DefaultBase names the revision plan compares against when none is given: the local branch
+// live, else a remote's live (origin's first, then the first by name), as DESIGN section 7
+// says. Neither is an error matching ErrNoLiveBranch: a shallow CI checkout must not silently
+// plan against nothing.
+func DefaultBase(dir string) (string, error) {
+	repo, _, _, err := open(dir)
+	if err != nil {
+		return "", err
+	}
+	storeMu.Lock()
+	defer storeMu.Unlock()
+	if _, err := repo.Storer.Reference(plumbing.NewBranchReferenceName("live")); err == nil {
+		return "live", nil
+	}
+	refs, err := repo.Storer.IterReferences()
+	if err != nil {
+		return "", err
+	}
+	var remotes []string
+	_ = refs.ForEach(func(r *plumbing.Reference) error {
+		name := r.Name().String()
+		if rest, ok := strings.CutPrefix(name, "refs/remotes/"); ok && strings.HasSuffix(rest, "/live") && strings.Count(rest, "/") == 1 {
+			remotes = append(remotes, strings.TrimSuffix(rest, "/live"))
+		}
+		return nil
+	})
+	if len(remotes) == 0 {
+		return "", fmt.Errorf("%w: neither a local branch live nor a remote's (refs/remotes/*/live); fetch it (git fetch origin live:refs/remotes/origin/live) or pass --base empty for a first plan", ErrNoLiveBranch)
+	}
+	sort.Strings(remotes)
+	pick := remotes[0]
+	if slices.Contains(remotes, "origin") {
+		pick = "origin"
+	}
+	return "refs/remotes/" + pick + "/live", nil
+}

@@ -62,6 +62,35 @@ _requirements_met(active, key) if {
 }
 
 # METADATA
+# title: access
+# description: |
+#   For {user, instance}: each permission of effective (the same keys) with the held sets
+#   that give it, {permission: [{set, via}]}. A superuser's permissions are given by their
+#   *=* sets and by any other set granting the same text. Used by plan's access diff; not
+#   a decision path of the API.
+access := {p: sort(givers) |
+	some p in permissions
+	givers := {{"set": s, "via": v} | some [q, s, v] in pairs; q == p}
+} if {
+	count(_listing_errors) == 0
+	active := _effective_holdings
+	permissions := _effective_permissions(active)
+	pairs := _giving_pairs(active)
+}
+
+# [permission text, set, via] for every active holding and the effective permission it gives.
+_giving_pairs(active) := {[grant.text, h.set, h.via] |
+	some h in active
+	some key, grants in index.sets[h.set].grants
+	some grant in grants
+	_requirements_met(active, key)
+} | {[p, h.set, h.via] |
+	some h in active
+	h.superuser
+	some p in _all_known
+}
+
+# METADATA
 # title: manageable_sets
 # description: |
 #   For {user, instance}: the ids of the sets on the instance the user may assign, from

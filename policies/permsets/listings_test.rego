@@ -29,6 +29,28 @@ _who_can_without_catalog(inp) := v if {
 	v := permsets.who_can with input as inp with data.permsets_index as fixture_without_catalog
 }
 
+# access: effective's permissions with the sets that give them.
+
+_access(inp) := v if {
+	v := permsets.access with input as inp with data.permsets_index as fixture
+}
+
+test_success_access_names_the_sets if {
+	a := _access({"user": "sam", "instance": "a"})
+	a["finances=export"] == [{"set": "finance", "via": "direct"}]
+	a["people=read"] == [{"set": "staffer", "via": "role:organizers"}]
+	object.keys(a) == {p | some p in _effective({"user": "sam", "instance": "a"}).permissions}
+}
+
+test_success_access_superuser_and_scoped if {
+	_access({"user": "alice", "instance": "a"})["users=delete"] == [{"set": "admin", "via": "direct"}]
+	_access({"user": "priya", "instance": "a"})["people=read(assigned)"] == [{"set": "field-organizer", "via": "role:field-team"}]
+}
+
+test_fail_access_bad_input if {
+	not permsets.access with input as {"user": 1, "instance": "a"} with data.permsets_index as fixture
+}
+
 # effective: enabled, unexpired sets and the permissions they give after implies and requires.
 
 test_success_effective_sets_and_permissions if {

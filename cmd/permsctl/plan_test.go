@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/permsets/permsets/internal/testutil"
+	"github.com/permsets/permsets/plan"
+)
+
+// liveRepo copies examples/nation into a new Git repository (made with go-git), commits it and
+// points the branch live at that commit: the base of the plans below. The config root is the
+// subdirectory access/, as in a monorepo.
+func liveRepo(t *testing.T) (top, dir string) {
+	t.Helper()
+	top = t.TempDir()
+	src := testutil.CopyTree(t, "../../examples/nation")
+	dir = filepath.Join(top, "access")
+	if err := os.Rename(src, dir); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WriteFile(t, top, "README.md", "a monorepo\n")
+	repo, err := git.PlainInit(top, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitAll(t, repo, "first")
+	head, err := repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("live"), head.Hash())); err != nil {
+		t.Fatal(err)
+	}
+	return top, dir
+}
+
+func commitAll(t *testing.T, repo *git.Repository, msg string) {
+	t.Helper()
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := wt.Commit(msg, &git.CommitOptions{All: true, Author: &object.Signature{Name: "Test", Email: "test@example.org", When: when}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func removeFile(t *testing.T, dir, rel string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runPlanCLI runs permsctl plan in dir and returns the exit code, stdout and stderr.
+func runPlanCLI(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runWith(append([]string{"-C", dir, "plan"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func codes(fs []plan.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Code)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestPlanScenarios: one change per rule, from the products we model, planned against live.
+func TestPlanScenarios(t *testing.T) {
+	const extraSet = `apiVersion: permsets/v1
+kind: PermissionSet
+id: %s
+instances: [%s]
+name: %s
+permissions: [people=read]
+`
+	for _, tc := range []struct {
+		name     string
+		change   func(t *testing.T, dir string)
+		exit     int // with --detailed-exitcode
+		deny     []string
+		warn     []string
+		contains []string // in the text output
+	}{
+		{
+			name:     "no change",
+			change:   func(*testing.T, string) {},
+			exit:     0,
+			contains: []string{"No changes.", "Plan: 0 to add, 0 to change, 0 to remove; 0 users gain access, 0 lose access"},
+		},
+		{
+			name: "delete a set still assigned",
+			change: func(t *testing.T, dir string) {
+				removeFile(t, dir, "sets/campaign/bookkeeper.yaml")
+			},
+			exit: 1,
+			deny: []string{"set-in-use"},
+			contains: []string{"- PermissionSet bookkeeper (sets/campaign/bookkeeper.yaml:5)", "tomas", "campaign-bookkeeping",
+				"- tomas@campaign finances=edit via bookkeeper (direct)"},
+		},
+		{
+			name: "remove the assignments and the set in one change",
+			change: func(t *testing.T, dir string) {
+				removeFile(t, dir, "sets/campaign/bookkeeper.yaml")
+				testutil.Replace(t, dir, "assignments/finance.yaml", "---\n# yaml-language-server: $schema=https://permsets.dev/schemas/v1/assignment.schema.json\napiVersion: permsets/v1\nkind: Assignment\nid: campaign-bookkeeping\ninstance: campaign\nusers: [tomas]\npermissionSets: [bookkeeper]\nreason: Campaign treasurer\n", "")
+			},
+			exit:     2,
+			contains: []string{"- Assignment campaign-bookkeeping", "- tomas@campaign finances=edit via bookkeeper (direct)", "1 lose access"},
+		},
+		{
+			name: "edit the fixed admin set",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/hq/admin.yaml", "name: Admin", "name: Administrators")
+			},
+			exit: 1,
+			deny: []string{"fixed-set", "set-not-editable"},
+		},
+		{
+			name: "add a new instance to the admin set",
+			change: func(t *testing.T, dir string) {
+				testutil.WriteFile(t, dir, "instances/field.yaml", "apiVersion: permsets/v1\nkind: Instance\nid: field\nname: Field office\npackage: standard\n")
+				testutil.Replace(t, dir, "sets/hq/admin.yaml", "instances: [hq, campaign]", "instances: [hq, campaign, field]")
+			},
+			exit:     2,
+			contains: []string{"+ Instance field", "~ PermissionSet admin", `instances: ["campaign","hq"] -> ["campaign","field","hq"]`},
+		},
+		{
+			name: "a sixth custom set on a standard instance",
+			change: func(t *testing.T, dir string) {
+				testutil.WriteFile(t, dir, "sets/campaign/canvasser.yaml", sprintf(extraSet, "canvasser", "campaign", "Canvasser"))
+			},
+			exit: 1,
+			deny: []string{"custom-set-limit"},
+			warn: []string{"unassigned-set"},
+		},
+		{
+			name: "a new set on a Leader instance",
+			change: func(t *testing.T, dir string) {
+				testutil.WriteFile(t, dir, "sets/hq/reader.yaml", sprintf(extraSet, "reader", "hq", "Reader"))
+			},
+			exit: 1,
+			deny: []string{"set-not-editable"},
+			warn: []string{"unassigned-set"},
+		},
+		{
+			name: "edit staffer on the Leader instance",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/hq/staffer.yaml", "  - finances=read\n", "")
+			},
+			exit:     2,
+			contains: []string{"~ PermissionSet staffer", "finances=read via staffer"},
+		},
+		{
+			name: "assign a disabled set",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/communications.yaml", "permissions:", "enabled: false\npermissions:")
+				testutil.WriteFile(t, dir, "assignments/press.yaml", "apiVersion: permsets/v1\nkind: Assignment\nid: press\ninstance: campaign\nusers: [kwame]\npermissionSets: [communications]\n")
+			},
+			exit: 1,
+			deny: []string{"disabled-set-assigned"},
+		},
+		{
+			name: "newly hold both sides of a separation of duties",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "assignments/finance.yaml", "users: [tomas]\npermissionSets: [bookkeeper]", "users: [tomas]\npermissionSets: [bookkeeper, finance]")
+			},
+			exit:     1,
+			deny:     []string{"separation-of-duties"},
+			contains: []string{"+ tomas@campaign finances=export via finance (direct)"},
+		},
+		{
+			name: "remove the catalog",
+			change: func(t *testing.T, dir string) {
+				removeFile(t, dir, "catalog.yaml")
+			},
+			exit: 1,
+			deny: []string{"catalog-removed"},
+		},
+		{
+			name: "rename a set's display name",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "name: Bookkeeper", "name: Treasurer's aide")
+			},
+			exit:     2,
+			contains: []string{`name: "Bookkeeper" -> "Treasurer's aide"`, "0 users gain access, 0 lose access"},
+		},
+		{
+			name: "an invalid head",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "assignments/finance.yaml", "users: [tomas]", "users: [tomas, nobody-declared]")
+			},
+			exit: 1,
+			deny: []string{"invalid"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, dir := liveRepo(t)
+			tc.change(t, dir)
+			code, out, errOut := runPlanCLI(t, dir, "--format", "json", "--detailed-exitcode")
+			if code != tc.exit {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.exit, out, errOut)
+			}
+			var p plan.Plan
+			if err := json.Unmarshal([]byte(out), &p); err != nil {
+				t.Fatalf("plan JSON: %v\n%s", err, out)
+			}
+			if got := codes(p.Deny); !slices.Equal(got, tc.deny) {
+				t.Errorf("deny %v, want %v: %+v", got, tc.deny, p.Deny)
+			}
+			if got := codes(p.Warn); !slices.Equal(got, tc.warn) {
+				t.Errorf("warn %v, want %v: %+v", got, tc.warn, p.Warn)
+			}
+			for _, f := range append(p.Deny, p.Warn...) {
+				if f.File == "" || f.Message == "" || (f.Code != "invalid" && f.Object == "") {
+					t.Errorf("finding without object, file or message: %+v", f)
+				}
+			}
+			_, text, _ := runPlanCLI(t, dir)
+			for _, want := range tc.contains {
+				if !strings.Contains(text, want) {
+					t.Errorf("text output lacks %q:\n%s", want, text)
+				}
+			}
+		})
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// TestPlanSetInUseNamesHolders: the set-in-use message says who still holds the set, through
+// which assignment, and where.
+func TestPlanSetInUseNamesHolders(t *testing.T) {
+	_, dir := liveRepo(t)
+	removeFile(t, dir, "sets/campaign/bookkeeper.yaml")
+	_, out, _ := runPlanCLI(t, dir, "--format", "json")
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Deny) != 1 {
+		t.Fatalf("deny %+v, want one set-in-use (the dangling reference is not reported again)", p.Deny)
+	}
+	d := p.Deny[0]
+	for _, want := range []string{"bookkeeper", "campaign-bookkeeping", "assignments/finance.yaml", "tomas"} {
+		if !strings.Contains(d.Message, want) {
+			t.Errorf("message lacks %q: %s", want, d.Message)
+		}
+	}
+	if d.Object != "PermissionSet/bookkeeper" || d.File != "sets/campaign/bookkeeper.yaml" {
+		t.Errorf("finding %+v", d)
+	}
+}
+
+// TestPlanBase: the default base is live, else a remote's live, else an error that says what to
+// do; --base empty and --base DIR work too.
+func TestPlanBase(t *testing.T) {
+	top, dir := liveRepo(t)
+	repo, err := git.PlainOpen(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := repo.Head()
+	// Only a remote's live.
+	if err := repo.Storer.RemoveReference(plumbing.NewBranchReferenceName("live")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runPlanCLI(t, dir); code != exitProblems || !strings.Contains(errOut, "no live branch") || !strings.Contains(errOut, "--base empty") {
+		t.Errorf("without live: exit %d, stderr %s", code, errOut)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewRemoteReferenceName("origin", "live"), head.Hash())); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runPlanCLI(t, dir)
+	if code != 0 || !strings.Contains(out, "Base: refs/remotes/origin/live (commit ") {
+		t.Errorf("with origin/live: exit %d\n%s%s", code, out, errOut)
+	}
+	// --base empty: everything is added.
+	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--detailed-exitcode")
+	if code != exitChanges || !strings.Contains(out, "Base: empty") || !strings.Contains(out, "+ Catalog catalog") {
+		t.Errorf("--base empty: exit %d\n%s", code, out)
+	}
+	// --base DIR.
+	other := testutil.CopyTree(t, "../../examples/nation")
+	testutil.Replace(t, other, "sets/campaign/bookkeeper.yaml", "name: Bookkeeper", "name: Book keeper")
+	code, out, _ = runPlanCLI(t, dir, "--base", other, "--detailed-exitcode")
+	if code != exitChanges || !strings.Contains(out, "~ PermissionSet bookkeeper") {
+		t.Errorf("--base DIR: exit %d\n%s", code, out)
+	}
+	// An unknown revision.
+	if code, _, errOut := runPlanCLI(t, dir, "--base", "nope"); code != exitProblems || !strings.Contains(errOut, `unknown revision "nope"`) {
+		t.Errorf("--base nope: exit %d, %s", code, errOut)
+	}
+	// Not in a Git repository at all.
+	if code, _, errOut := runPlanCLI(t, other); code != exitProblems || !strings.Contains(errOut, "not in a git repository") {
+		t.Errorf("outside git: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runPlanCLI(t, dir, "--format", "yaml"); code != exitUsage {
+		t.Errorf("--format yaml: exit %d, %s", code, errOut)
+	}
+}
+
+// TestPlanGolden: the three formats of one plan, against golden files (UPDATE_GOLDEN=1 writes
+// them). Digests and commits are replaced, as they change with the rules and the engine.
+func TestPlanGolden(t *testing.T) {
+	_, dir := liveRepo(t)
+	testutil.Replace(t, dir, "assignments/finance.yaml", "users: [tomas]\npermissionSets: [bookkeeper]", "users: [tomas]\npermissionSets: [bookkeeper, finance]")
+	testutil.Replace(t, dir, "sets/hq/staffer.yaml", "  - finances=read\n", "")
+	testutil.WriteFile(t, dir, "sets/campaign/door-knocker.yaml", sprintf(extraSetForGolden, "door-knocker", "campaign", "Door knocker"))
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	for _, format := range []string{"text", "markdown", "json"} {
+		code, out, errOut := runPlanCLI(t, dir, "--format", format, "-o", planFile)
+		if code != exitProblems {
+			t.Fatalf("%s: exit %d, want 1 (a deny)\n%s", format, code, errOut)
+		}
+		got := hexDigest.ReplaceAllString(out, "<digest>")
+		golden := filepath.Join("testdata", "plan", "golden."+map[string]string{"text": "txt", "markdown": "md", "json": "json"}[format])
+		if os.Getenv("UPDATE_GOLDEN") == "1" {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs from %s (UPDATE_GOLDEN=1 rewrites it):\n%s", format, golden, got)
+		}
+	}
+	saved, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(saved))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := compileSchema(t, "plan.schema.json").Validate(doc); err != nil {
+		t.Errorf("the plan does not match schemas/plan.schema.json: %#v", err)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal(saved, &p); err != nil || p.FormatVersion != plan.FormatVersion || p.Digest == "" {
+		t.Errorf("-o PLANFILE: %v %+v", err, p)
+	}
+}
+
+const extraSetForGolden = `apiVersion: permsets/v1
+kind: PermissionSet
+id: %s
+instances: [%s]
+name: %s
+permissions: [people=read(assigned), people=*]
+`
+
+var hexDigest = regexp.MustCompile(`\b[0-9a-f]{12,64}\b`)

@@ -1,0 +1,115 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/permsets/permsets/internal/sorted"
+	"github.com/permsets/permsets/internal/testutil"
+	"github.com/permsets/permsets/sets"
+)
+
+func load(t *testing.T, dir string) *sets.Model {
+	t.Helper()
+	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	if err != nil || !res.OK() {
+		t.Fatalf("load %s: %v %v", dir, err, res.Problems)
+	}
+	return res.Model
+}
+
+// TestAffectedUsers: who a change can touch, field by field.
+func TestAffectedUsers(t *testing.T) {
+	base := load(t, "../examples/nation")
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		users  []string
+		all    bool
+	}{
+		{"a user added to an assignment", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "assignments/finance.yaml", "users: [tomas]", "users: [tomas, kwame]")
+		}, []string{"kwame"}, false},
+		{"what an assignment gives", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "assignments/finance.yaml", "permissionSets: [bookkeeper]", "permissionSets: [bookkeeper, finance]")
+		}, []string{"tomas"}, false},
+		{"an assignment's reason", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "assignments/finance.yaml", "reason: Campaign treasurer", "reason: Treasurer")
+		}, nil, false},
+		{"a set's display name", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "name: Bookkeeper", "name: Books")
+		}, nil, false},
+		{"a set's permissions", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "  - people=read\n", "")
+		}, []string{"tomas"}, false},
+		{"a role's members", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "roles/organizers.yaml", "members: [sam, lena]", "members: [sam, priya]")
+		}, []string{"lena", "priya"}, false},
+		{"a catalog description", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "catalog.yaml", "description: ", "description: The ")
+		}, nil, false},
+		{"the catalog's requirements", func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "catalog.yaml", "api=edit: [settings=read]\n", "")
+		}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := testutil.CopyTree(t, "../examples/nation")
+			tc.change(t, dir)
+			head := load(t, dir)
+			users, all := affectedUsers(base, head, sets.Diff(base, head))
+			if all != tc.all || !slices.Equal(sorted.Keys(users), tc.users) && !(len(users) == 0 && tc.users == nil) {
+				t.Errorf("affected %v (all %v), want %v (all %v)", sorted.Keys(users), all, tc.users, tc.all)
+			}
+		})
+	}
+}
+
+// TestHoldingSignatures: the same holdings give the same signature; any change to what the
+// rules read of them gives another.
+func TestHoldingSignatures(t *testing.T) {
+	base := load(t, "../examples/nation")
+	dir := testutil.CopyTree(t, "../examples/nation")
+	testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "  - people=read\n", "")
+	head := load(t, dir)
+	users := map[string]bool{"tomas": true, "alice": true}
+	b, a := holdingSignatures(base, users, false), holdingSignatures(head, users, false)
+	if b["alice\x00campaign"] == "" || b["alice\x00campaign"] != a["alice\x00campaign"] {
+		t.Errorf("alice's unchanged holdings: %q vs %q", b["alice\x00campaign"], a["alice\x00campaign"])
+	}
+	if b["tomas\x00campaign"] == a["tomas\x00campaign"] {
+		t.Errorf("tomas's bookkeeper changed, the signature did not: %q", a["tomas\x00campaign"])
+	}
+	if _, ok := a["lena\x00campaign"]; ok {
+		t.Errorf("lena was not asked for")
+	}
+}
+
+// TestMarkdownEscapesConfigText: text from the config cannot become markup or HTML in the
+// pull-request comment.
+func TestMarkdownEscapesConfigText(t *testing.T) {
+	p := &Plan{Deny: []Finding{{Code: "invalid", File: "a|b.yaml", Line: 1, Message: "<script>alert(1)</script> **bold** [link](http://x) `code`"}}}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, bad := range []string{"<script>", "**bold**", "[link](", "a|b"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("markdown keeps %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "&lt;script&gt;") {
+		t.Errorf("markdown lost the text:\n%s", out)
+	}
+}
+
+// TestComputeRefusesAnInvalidBase: a base that does not validate cannot be planned against.
+func TestComputeRefusesAnInvalidBase(t *testing.T) {
+	base := &Revision{Side: Side{Ref: "live"}, Problems: []sets.Problem{{File: "x.yaml", Pos: sets.Pos{Line: 1, Col: 1}, Code: "unknown-kind", Message: "no"}}}
+	if _, err := Compute(context.Background(), base, &Revision{}, Options{}); err == nil || !strings.Contains(err.Error(), "x.yaml:1") {
+		t.Errorf("err %v", err)
+	}
+}

@@ -1,0 +1,270 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/permsets/permsets/sets"
+)
+
+// SummaryLine is the plan's one-line summary, in the Terraform tradition.
+func (p *Plan) SummaryLine() string {
+	s := p.Summary
+	return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove; %d users gain access, %d lose access",
+		s.Add, s.Change, s.Remove, s.UsersGaining, s.UsersLosing)
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "1 deny entry"
+	}
+	return fmt.Sprintf("%d deny entries", n)
+}
+
+// verb: "1 user gains", "3 users gain".
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return "1 user " + one
+	}
+	return fmt.Sprintf("%d users %s", n, many)
+}
+
+// Painter colours text output; the zero value paints nothing.
+type Painter struct{ On bool }
+
+func (c Painter) paint(code, s string) string {
+	if !c.On {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+var actionSigns = map[string]string{sets.ActionAdd: "+", sets.ActionChange: "~", sets.ActionRemove: "-"}
+
+func (c Painter) sign(action string) string {
+	code := map[string]string{sets.ActionAdd: "32", sets.ActionChange: "33", sets.ActionRemove: "31"}[action]
+	return c.paint(code, actionSigns[action])
+}
+
+// where is an object's file:line in a change (the head's, or the base's when removed).
+func where(ch sets.Change) string {
+	src := ch.After
+	if src == nil {
+		src = ch.Before
+	}
+	if src == nil || src.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", src.File, src.Line)
+}
+
+func value(v any) string {
+	if v == nil {
+		return "(none)"
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
+}
+
+// Lines of the access diff: "+ alice@prod people=edit via staffer (role:organizers)".
+func accessLines(p *Plan) (gained, lost []string) {
+	for _, a := range p.Access {
+		for _, g := range a.Gained {
+			gained = append(gained, fmt.Sprintf("+ %s@%s %s via %s", a.User, a.Instance, g.Permission, describe(g.Grants)))
+		}
+		for _, l := range a.Lost {
+			lost = append(lost, fmt.Sprintf("- %s@%s %s via %s", a.User, a.Instance, l.Permission, describe(l.Grants)))
+		}
+	}
+	return gained, lost
+}
+
+func describe(gs []Grant) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = fmt.Sprintf("%s (%s)", g.Set, g.Via)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func findingLine(f Finding) string {
+	at := f.File
+	if f.Line > 0 {
+		at = fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	head := f.Code
+	if f.Object != "" {
+		head += " " + f.Object
+	}
+	if at != "" {
+		head += " (" + at + ")"
+	}
+	return head + ": " + f.Message
+}
+
+// WriteText writes the plan for a terminal.
+func WriteText(w io.Writer, p *Plan, c Painter) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "Base: %s\nHead: %s\n", sideText(p.Base), sideText(p.Head))
+	if len(p.Changes) == 0 {
+		b.WriteString("\nNo changes. The config matches the base.\n")
+	} else {
+		b.WriteString("\nObjects:\n")
+		for _, ch := range p.Changes {
+			fmt.Fprintf(b, "  %s %s %s", c.sign(ch.Action), ch.Kind, ch.ID)
+			if at := where(ch); at != "" {
+				fmt.Fprintf(b, " (%s)", at)
+			}
+			b.WriteString("\n")
+			for _, f := range ch.Fields {
+				fmt.Fprintf(b, "      %s: %s -> %s\n", f.Field, value(f.Old), value(f.New))
+			}
+		}
+	}
+	gained, lost := accessLines(p)
+	if len(gained)+len(lost) > 0 {
+		b.WriteString("\nAccess:\n")
+		for _, l := range gained {
+			fmt.Fprintf(b, "  %s%s\n", c.paint("32", "+"), l[1:])
+		}
+		for _, l := range lost {
+			fmt.Fprintf(b, "  %s%s\n", c.paint("31", "-"), l[1:])
+		}
+	}
+	if p.AccessNote != "" {
+		fmt.Fprintf(b, "\nNote: %s\n", p.AccessNote)
+	}
+	if len(p.Deny) > 0 {
+		b.WriteString("\nDeny:\n")
+		for _, f := range p.Deny {
+			fmt.Fprintf(b, "  %s %s\n", c.paint("31", "x"), findingLine(f))
+		}
+	}
+	if len(p.Warn) > 0 {
+		b.WriteString("\nWarn:\n")
+		for _, f := range p.Warn {
+			fmt.Fprintf(b, "  %s %s\n", c.paint("33", "!"), findingLine(f))
+		}
+	}
+	fmt.Fprintf(b, "\n%s\n", p.SummaryLine())
+	if len(p.Deny) > 0 {
+		fmt.Fprintf(b, "%s\n", c.paint("31", fmt.Sprintf("Denied: %s. Fix the change, or the base, and plan again.", entries(len(p.Deny)))))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func sideText(s Side) string {
+	switch {
+	case s.Empty:
+		return "empty (nothing applied yet)"
+	case s.Commit != "":
+		return fmt.Sprintf("%s (commit %s, revision %s)", s.Ref, short(s.Commit), short(s.Revision))
+	case s.Revision != "":
+		return fmt.Sprintf("%s (revision %s)", s.Ref, short(s.Revision))
+	default:
+		return s.Ref
+	}
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// WriteMarkdown writes the plan as a pull-request comment: the verdict and summary first, deny
+// and warn as checklists, the long lists in collapsible sections.
+func WriteMarkdown(w io.Writer, p *Plan) error {
+	b := &strings.Builder{}
+	verdict := "✅ no rule denies this change"
+	if len(p.Deny) > 0 {
+		verdict = "❌ denied: " + entries(len(p.Deny))
+	}
+	fmt.Fprintf(b, "### permsets plan: %s\n\n", verdict)
+	fmt.Fprintf(b, "**%s**\n\n", p.SummaryLine())
+	fmt.Fprintf(b, "Base: %s · Head: %s\n", mdSide(p.Base), mdSide(p.Head))
+	if len(p.Deny) > 0 {
+		b.WriteString("\n#### Deny\n\n")
+		for _, f := range p.Deny {
+			fmt.Fprintf(b, "- [ ] %s\n", mdFinding(f))
+		}
+	}
+	if len(p.Warn) > 0 {
+		b.WriteString("\n#### Warn\n\n")
+		for _, f := range p.Warn {
+			fmt.Fprintf(b, "- [ ] %s\n", mdFinding(f))
+		}
+	}
+	if p.AccessNote != "" {
+		fmt.Fprintf(b, "\n> %s\n", mdEscape(p.AccessNote))
+	}
+	if len(p.Changes) > 0 {
+		fmt.Fprintf(b, "\n<details><summary>Objects: %d to add, %d to change, %d to remove</summary>\n\n", p.Summary.Add, p.Summary.Change, p.Summary.Remove)
+		b.WriteString("| | kind | id | where | what changes |\n|---|---|---|---|---|\n")
+		for _, ch := range p.Changes {
+			var what []string
+			for _, f := range ch.Fields {
+				what = append(what, fmt.Sprintf("`%s`: %s → %s", f.Field, mdCode(value(f.Old)), mdCode(value(f.New))))
+			}
+			fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s |\n", actionSigns[ch.Action], ch.Kind, ch.ID, mdCode(where(ch)), strings.Join(what, "<br>"))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	gained, lost := accessLines(p)
+	if len(gained)+len(lost) > 0 {
+		fmt.Fprintf(b, "\n<details><summary>Access: %s, %s</summary>\n\n```diff\n", verb(p.Summary.UsersGaining, "gains", "gain"), verb(p.Summary.UsersLosing, "loses", "lose"))
+		for _, l := range append(gained, lost...) {
+			b.WriteString(strings.ReplaceAll(l, "```", "'''") + "\n")
+		}
+		b.WriteString("```\n\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdSide(s Side) string {
+	switch {
+	case s.Empty:
+		return "empty"
+	case s.Commit != "":
+		return fmt.Sprintf("`%s` (`%s`)", mdEscape(s.Ref), short(s.Commit))
+	default:
+		return "`" + mdEscape(s.Ref) + "`"
+	}
+}
+
+func mdFinding(f Finding) string {
+	out := "**" + f.Code + "**"
+	if f.Object != "" {
+		out += " `" + f.Object + "`"
+	}
+	if f.File != "" {
+		at := f.File
+		if f.Line > 0 {
+			at = fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		out += " (" + mdCode(at) + ")"
+	}
+	return out + ": " + mdEscape(f.Message)
+}
+
+// mdCode puts text in a code span, or "" when there is none; backticks inside are replaced.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "|", "\\|") + "`"
+}
+
+// mdEscape keeps text from the config (ids, messages) from becoming markup or HTML.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "[", "\\[", "]", "\\]", "\n", " ")
+	return r.Replace(s)
+}

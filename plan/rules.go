@@ -1,0 +1,275 @@
+package plan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/internal/sorted"
+	"github.com/permsets/permsets/sets"
+)
+
+// DataRoot is where the rules find the two models: data.permsets_plan.
+const DataRoot = "permsets_plan"
+
+// judge evaluates the change rules (package permsets.plan) over the two models and the plan.
+func judge(ctx context.Context, before, after *sets.Model, p *Plan, problems []sets.Problem, now time.Time) (deny, warn []Finding, err error) {
+	touched := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Kind == sets.KindPermissionSet {
+			touched[c.ID] = true
+		}
+	}
+	beforeSide, err := sideDocument(before, touched)
+	if err != nil {
+		return nil, nil, fmt.Errorf("base: %w", err)
+	}
+	afterSide, err := sideDocument(after, touched)
+	if err != nil {
+		return nil, nil, fmt.Errorf("head: %w", err)
+	}
+	data := map[string]any{"now_ns": now.UnixNano(), "before": beforeSide, "after": afterSide}
+	input, err := ruleInput(before, after, p, problems)
+	if err != nil {
+		return nil, nil, err
+	}
+	mods, err := engine.PlanModules()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(mods) == 0 {
+		return nil, nil, fmt.Errorf("no change rules are embedded (%s)", engine.PlanPolicyDir)
+	}
+	doc, err := roundTrip(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := inmem.NewFromObjectWithOpts(map[string]any{DataRoot: doc}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	in, err := roundTrip(input)
+	if err != nil {
+		return nil, nil, err
+	}
+	inputValue, err := ast.InterfaceToValue(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, rule := range []string{"deny", "warn"} {
+		opts := []func(*rego.Rego){rego.Query("data.permsets.plan." + rule), rego.Store(store), rego.StoreReadAST(true)}
+		for _, m := range mods {
+			opts = append(opts, rego.Module(m.Path, string(m.Raw)))
+		}
+		q, err := rego.New(opts...).PrepareForEval(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("change rules: %w", err)
+		}
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(inputValue), rego.EvalTime(now))
+		if err != nil {
+			return nil, nil, fmt.Errorf("change rules: %w", err)
+		}
+		var found []Finding
+		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+			raw, err := json.Marshal(rs[0].Expressions[0].Value)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := json.Unmarshal(raw, &found); err != nil {
+				return nil, nil, fmt.Errorf("change rules: %s is not a set of findings: %w", rule, err)
+			}
+		}
+		if found == nil {
+			found = []Finding{}
+		}
+		sortFindings(found)
+		if rule == "deny" {
+			deny = found
+		} else {
+			warn = found
+		}
+	}
+	return deny, warn, nil
+}
+
+// roundTrip turns Go values into plain JSON values (maps, slices, json numbers).
+func roundTrip(v any) (any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	d := json.NewDecoder(strings.NewReader(string(data)))
+	d.UseNumber()
+	return out, d.Decode(&out)
+}
+
+// ruleInput is the rules' input: the changes with the objects they concern, the access
+// changes, and the head's problems.
+func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem) (map[string]any, error) {
+	objects := func(m *sets.Model) map[string]map[string]any {
+		out := map[string]map[string]any{}
+		if m == nil {
+			return out
+		}
+		add := func(kind, id string, v any) {
+			if out[kind] == nil {
+				out[kind] = map[string]any{}
+			}
+			out[kind][id] = v
+		}
+		for _, x := range m.Sets {
+			add(sets.KindPermissionSet, x.ID, x)
+		}
+		for _, x := range m.Roles {
+			add(sets.KindRole, x.ID, x)
+		}
+		for _, x := range m.Assignments {
+			add(sets.KindAssignment, x.ID, x)
+		}
+		for _, x := range m.Instances {
+			add(sets.KindInstance, x.ID, x)
+		}
+		for _, x := range m.Users {
+			add(sets.KindUser, x.ID, x)
+		}
+		if m.Catalog != nil {
+			add(sets.KindCatalog, "catalog", m.Catalog)
+		}
+		if m.Repository != nil {
+			add(sets.KindRepository, "repository", m.Repository)
+		}
+		return out
+	}
+	ob, oa := objects(before), objects(after)
+	changes := make([]map[string]any, 0, len(p.Changes))
+	for _, c := range p.Changes {
+		raw, err := roundTrip(c)
+		if err != nil {
+			return nil, err
+		}
+		m := raw.(map[string]any)
+		if v, ok := ob[c.Kind][c.ID]; ok {
+			m["before_object"] = v
+		}
+		if v, ok := oa[c.Kind][c.ID]; ok {
+			m["after_object"] = v
+		}
+		changes = append(changes, m)
+	}
+	probs := make([]map[string]any, 0, len(problems))
+	for _, pr := range problems {
+		e := map[string]any{"file": pr.File, "line": pr.Line, "column": pr.Col, "code": pr.Code, "message": pr.Message}
+		if pr.Code == sets.CodeUnknownSet {
+			if m := quotedSet.FindStringSubmatch(pr.Message); m != nil {
+				e["set"] = m[1]
+			}
+		}
+		probs = append(probs, e)
+	}
+	return map[string]any{"changes": changes, "access_changes": p.Access, "problems": probs, "actor": nil}, nil
+}
+
+// quotedSet finds the set an unknown-set problem names.
+var quotedSet = regexp.MustCompile(`set "([^"]+)"`)
+
+// sideDocument is one model as the rules read it (docs/plan.md): instances, sets with what they
+// grant, the catalog's separation rules and requirements, lint thresholds, which sets are
+// assigned, and who references the touched sets.
+func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error) {
+	side := map[string]any{
+		"present":    m != nil,
+		"catalog":    nil,
+		"repository": map[string]any{"expiringWithinNs": sets.DefaultExpiringWithin.Nanoseconds(), "setIdPattern": "", "setNamePattern": ""},
+		"instances":  map[string]any{},
+		"sets":       map[string]any{},
+		"assigned":   map[string]any{},
+		"references": map[string]any{},
+	}
+	if m == nil {
+		return side, nil
+	}
+	// The sets' grants after wildcards and implies, from the engine's compilation of the catalog
+	// and sets alone (holdings are not needed for that).
+	// An invalid head may not compile (a set on an unknown instance): its problems deny the plan
+	// anyway, and the rules go without the expanded grants.
+	idx, err := engine.Compile(&sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets})
+	if err != nil {
+		idx = nil
+	}
+	if c := m.Catalog; c != nil {
+		src := sets.Source{}
+		if len(c.Sources) > 0 {
+			src = c.Sources[0]
+		}
+		sod := []any{}
+		for _, r := range c.SeparationOfDuties {
+			sod = append(sod, map[string]any{"name": r.Name, "permissions": r.Permissions, "file": r.Source.File, "line": r.Source.Line})
+		}
+		requires := c.Requires
+		if idx != nil && idx.Catalog != nil {
+			requires = idx.Catalog.Requires
+		}
+		side["catalog"] = map[string]any{"file": src.File, "line": src.Line, "separationOfDuties": sod, "requires": requires}
+	}
+	if r := m.Repository; r != nil {
+		side["repository"] = map[string]any{"expiringWithinNs": r.Lint.ExpiringWithin.Nanoseconds(), "setIdPattern": r.Lint.SetIDPattern, "setNamePattern": r.Lint.SetNamePattern}
+	}
+	instances := side["instances"].(map[string]any)
+	for _, in := range m.Instances {
+		e := map[string]any{"name": in.Name, "package": in.Package, "file": in.Source.File, "line": in.Source.Line}
+		if in.Limits != nil {
+			if in.Limits.MaxCustomSets != nil {
+				e["maxCustomSets"] = *in.Limits.MaxCustomSets
+			}
+			if in.Limits.EditableSets != nil {
+				e["editableSets"] = in.Limits.EditableSets
+			}
+		}
+		instances[in.ID] = e
+	}
+	setsDoc := side["sets"].(map[string]any)
+	for _, s := range m.Sets {
+		grants := []string{}
+		superuser := false
+		if idx != nil && idx.Sets[s.ID] != nil {
+			grants = sorted.Keys(idx.Sets[s.ID].Grants)
+			superuser = idx.Sets[s.ID].Superuser
+		}
+		setsDoc[s.ID] = map[string]any{
+			"name": s.Name, "instances": s.Instances, "enabled": s.Enabled, "builtin": s.Builtin, "fixed": s.Fixed,
+			"permissions": s.Permissions, "grants": grants, "superuser": superuser, "file": s.Source.File, "line": s.Source.Line,
+		}
+	}
+	assigned := side["assigned"].(map[string]any)
+	refs := map[string][]map[string]any{}
+	for _, a := range m.Assignments {
+		for _, s := range a.PermissionSets {
+			assigned[s] = true
+			if touched[s] {
+				refs[s] = append(refs[s], map[string]any{"kind": sets.KindAssignment, "id": a.ID, "instance": a.Instance,
+					"file": a.Source.File, "line": a.Source.Line, "users": a.Users})
+			}
+		}
+	}
+	for _, r := range m.Roles {
+		for _, ref := range r.PermissionSets {
+			inst, s, _ := strings.Cut(ref, "/")
+			assigned[s] = true
+			if touched[s] {
+				refs[s] = append(refs[s], map[string]any{"kind": sets.KindRole, "id": r.ID, "instance": inst,
+					"file": r.Source.File, "line": r.Source.Line, "users": r.Members})
+			}
+		}
+	}
+	references := side["references"].(map[string]any)
+	for s, list := range refs {
+		references[s] = list
+	}
+	return side, nil
+}
