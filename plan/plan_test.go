@@ -113,3 +113,19 @@ func TestComputeRefusesAnInvalidBase(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestMarkdownBoundsLongLists: a plan with thousands of access changes still makes a comment a
+// forge accepts, and says what it left out.
+func TestMarkdownBoundsLongLists(t *testing.T) {
+	p := &Plan{}
+	for i := range 5000 {
+		p.Access = append(p.Access, AccessChange{User: "u" + strings.Repeat("x", i%7), Instance: "i", Gained: []Access{{Permission: "a=b", Grants: []Grant{{Set: "s", Via: "direct"}}}}})
+	}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 60000 || !strings.Contains(b.String(), "and 4700 more lines") {
+		t.Errorf("comment of %d bytes:\n%s", b.Len(), b.String()[max(0, b.Len()-300):])
+	}
+}

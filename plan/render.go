@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/permsets/permsets/sets"
@@ -58,6 +59,53 @@ func where(ch sets.Change) string {
 		return ""
 	}
 	return fmt.Sprintf("%s:%d", src.File, src.Line)
+}
+
+// listChange splits a change of a list of strings (permissions, users, instances) into what
+// it adds and removes, which reads better than two whole lists.
+func listChange(f sets.FieldChange) (added, removed []string, ok bool) {
+	strs := func(v any) ([]string, bool) {
+		if v == nil {
+			return nil, true
+		}
+		list, isList := v.([]any)
+		if !isList {
+			return nil, false
+		}
+		out := make([]string, 0, len(list))
+		for _, x := range list {
+			s, isString := x.(string)
+			if !isString {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	old, ok1 := strs(f.Old)
+	new, ok2 := strs(f.New)
+	if !ok1 || !ok2 || (f.Old == nil && f.New == nil) {
+		return nil, nil, false
+	}
+	for _, n := range new {
+		if !slices.Contains(old, n) {
+			added = append(added, n)
+		}
+	}
+	for _, o := range old {
+		if !slices.Contains(new, o) {
+			removed = append(removed, o)
+		}
+	}
+	return added, removed, len(added)+len(removed) > 0
+}
+
+func prefixed(p string, xs []string) string {
+	var b strings.Builder
+	for _, x := range xs {
+		b.WriteString(p + x)
+	}
+	return b.String()
 }
 
 func value(v any) string {
@@ -122,6 +170,10 @@ func WriteText(w io.Writer, p *Plan, c Painter) error {
 			}
 			b.WriteString("\n")
 			for _, f := range ch.Fields {
+				if added, removed, ok := listChange(f); ok {
+					fmt.Fprintf(b, "      %s:%s%s\n", f.Field, prefixed(" +", added), prefixed(" -", removed))
+					continue
+				}
 				fmt.Fprintf(b, "      %s: %s -> %s\n", f.Field, value(f.Old), value(f.New))
 			}
 		}
@@ -179,6 +231,10 @@ func short(h string) string {
 	return h
 }
 
+// maxMarkdownLines bounds each long list of a pull-request comment (forges cap a comment's
+// size; the JSON plan has everything).
+const maxMarkdownLines = 300
+
 // WriteMarkdown writes the plan as a pull-request comment: the verdict and summary first, deny
 // and warn as checklists, the long lists in collapsible sections.
 func WriteMarkdown(w io.Writer, p *Plan) error {
@@ -208,9 +264,24 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	if len(p.Changes) > 0 {
 		fmt.Fprintf(b, "\n<details><summary>Objects: %d to add, %d to change, %d to remove</summary>\n\n", p.Summary.Add, p.Summary.Change, p.Summary.Remove)
 		b.WriteString("| | kind | id | where | what changes |\n|---|---|---|---|---|\n")
-		for _, ch := range p.Changes {
+		for i, ch := range p.Changes {
+			if i == maxMarkdownLines {
+				fmt.Fprintf(b, "| | | | | ... and %d more objects: see the plan's JSON (-o PLANFILE) |\n", len(p.Changes)-i)
+				break
+			}
 			var what []string
 			for _, f := range ch.Fields {
+				if added, removed, ok := listChange(f); ok {
+					var parts []string
+					for _, a := range added {
+						parts = append(parts, "+"+mdCode(a))
+					}
+					for _, r := range removed {
+						parts = append(parts, "−"+mdCode(r))
+					}
+					what = append(what, fmt.Sprintf("`%s`: %s", f.Field, strings.Join(parts, " ")))
+					continue
+				}
 				what = append(what, fmt.Sprintf("`%s`: %s → %s", f.Field, mdCode(value(f.Old)), mdCode(value(f.New))))
 			}
 			fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s |\n", actionSigns[ch.Action], ch.Kind, ch.ID, mdCode(where(ch)), strings.Join(what, "<br>"))
@@ -220,7 +291,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	gained, lost := accessLines(p)
 	if len(gained)+len(lost) > 0 {
 		fmt.Fprintf(b, "\n<details><summary>Access: %s, %s</summary>\n\n```diff\n", verb(p.Summary.UsersGaining, "gains", "gain"), verb(p.Summary.UsersLosing, "loses", "lose"))
-		for _, l := range append(gained, lost...) {
+		lines := append(gained, lost...)
+		for i, l := range lines {
+			if i == maxMarkdownLines {
+				fmt.Fprintf(b, "# ... and %d more lines: see the plan's JSON (-o PLANFILE)\n", len(lines)-i)
+				break
+			}
 			b.WriteString(strings.ReplaceAll(l, "```", "'''") + "\n")
 		}
 		b.WriteString("```\n\n</details>\n")

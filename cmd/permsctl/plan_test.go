@@ -143,7 +143,7 @@ permissions: [people=read]
 				testutil.Replace(t, dir, "sets/hq/admin.yaml", "instances: [hq, campaign]", "instances: [hq, campaign, field]")
 			},
 			exit:     2,
-			contains: []string{"+ Instance field", "~ PermissionSet admin", `instances: ["campaign","hq"] -> ["campaign","field","hq"]`},
+			contains: []string{"+ Instance field", "~ PermissionSet admin", "instances: +field"},
 		},
 		{
 			name: "a sixth custom set on a standard instance",
