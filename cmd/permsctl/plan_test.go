@@ -23,13 +23,19 @@ import (
 // liveRepo copies examples/nation into a new Git repository (made with go-git), commits it and
 // points the branch live at that commit: the base of the plans below. The config root is the
 // subdirectory access/, as in a monorepo.
-func liveRepo(t *testing.T) (top, dir string) {
+func liveRepo(t *testing.T) (top, dir string) { return liveRepoWith(t, nil) }
+
+// liveRepoWith is liveRepo with the example changed by base before it is committed.
+func liveRepoWith(t *testing.T, base func(t *testing.T, dir string)) (top, dir string) {
 	t.Helper()
 	top = t.TempDir()
 	src := testutil.CopyTree(t, "../../examples/nation")
 	dir = filepath.Join(top, "access")
 	if err := os.Rename(src, dir); err != nil {
 		t.Fatal(err)
+	}
+	if base != nil {
+		base(t, dir)
 	}
 	testutil.WriteFile(t, top, "README.md", "a monorepo\n")
 	repo, err := git.PlainInit(top, false)
@@ -97,6 +103,7 @@ permissions: [people=read]
 `
 	for _, tc := range []struct {
 		name     string
+		base     func(t *testing.T, dir string) // the live revision, when not the example itself
 		change   func(t *testing.T, dir string)
 		exit     int // with --detailed-exitcode
 		deny     []string
@@ -164,6 +171,18 @@ permissions: [people=read]
 			warn: []string{"unassigned-set"},
 		},
 		{
+			name: "edit a set other than staffer on the Leader instance",
+			base: func(t *testing.T, dir string) {
+				testutil.WriteFile(t, dir, "sets/hq/reader.yaml", sprintf(extraSet, "reader", "hq", "Reader"))
+				testutil.Replace(t, dir, "assignments/hq-staff.yaml", "permissionSets: [", "permissionSets: [reader, ")
+			},
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/hq/reader.yaml", "permissions: [people=read]", "permissions: [people=read, website=read]")
+			},
+			exit: 1,
+			deny: []string{"set-not-editable"},
+		},
+		{
 			name: "edit staffer on the Leader instance",
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "sets/hq/staffer.yaml", "  - finances=read\n", "")
@@ -215,7 +234,7 @@ permissions: [people=read]
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, dir := liveRepo(t)
+			_, dir := liveRepoWith(t, tc.base)
 			tc.change(t, dir)
 			code, out, errOut := runPlanCLI(t, dir, "--format", "json", "--detailed-exitcode")
 			if code != tc.exit {
