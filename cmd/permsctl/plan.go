@@ -87,7 +87,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 func runPlan(ctx context.Context, g *globals, dir, base string) (*plan.Plan, error) {
 	cache := sets.NewCache()
 	start := time.Now()
-	before, err := loadBase(ctx, dir, base, cache)
+	before, err := loadBase(ctx, dir, base, g.chdir, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +111,9 @@ func runPlan(ctx context.Context, g *globals, dir, base string) (*plan.Plan, err
 	return p, nil
 }
 
-// loadBase loads --base: "empty", a directory, or a Git revision (default: live).
-func loadBase(ctx context.Context, dir, base string, cache *sets.Cache) (*plan.Revision, error) {
+// loadBase loads --base: "empty", a directory (relative to -C, as every path is), or a Git
+// revision (default: live).
+func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (*plan.Revision, error) {
 	if base == "empty" {
 		return &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}, nil
 	}
@@ -121,9 +122,13 @@ func loadBase(ctx context.Context, dir, base string, cache *sets.Cache) (*plan.R
 		err error
 		rev = &plan.Revision{}
 	)
-	if info, statErr := os.Stat(base); base != "" && statErr == nil && info.IsDir() {
+	asDir := base
+	if chdir != "" && !filepath.IsAbs(base) {
+		asDir = filepath.Join(chdir, base)
+	}
+	if info, statErr := os.Stat(asDir); base != "" && statErr == nil && info.IsDir() {
 		rev.Ref = filepath.Clean(base)
-		res, err = sets.LoadDir(ctx, base, sets.Options{Cache: cache})
+		res, err = sets.LoadDir(ctx, asDir, sets.Options{Cache: cache})
 	} else {
 		if base == "" {
 			if base, err = source.DefaultBase(dir); err != nil {
