@@ -38,11 +38,13 @@ type Revision struct {
 
 // Plan is what changes from the base to the head, and what the rules say of it.
 type Plan struct {
-	FormatVersion string         `json:"format_version"`
-	Base          Side           `json:"base"`
-	Head          Side           `json:"head"`
-	Changes       []sets.Change  `json:"changes"`
-	Access        []AccessChange `json:"access_changes"`
+	FormatVersion string `json:"format_version"`
+	Base          Side   `json:"base"`
+	Head          Side   `json:"head"`
+	// Actor is who the plan judged (the User id, or the --actor value when no User has it).
+	Actor   string         `json:"actor,omitempty"`
+	Changes []sets.Change  `json:"changes"`
+	Access  []AccessChange `json:"access_changes"`
 	// AccessNote says why the access diff is incomplete, when it is (an invalid head).
 	AccessNote string    `json:"access_note,omitempty"`
 	Deny       []Finding `json:"deny"`
@@ -101,6 +103,12 @@ type Summary struct {
 type Options struct {
 	Now time.Time    // the time of the plan; zero means the wall clock
 	Log *slog.Logger // stage timings at debug level; nil: none
+	// Actor is who makes the change (--actor: a user id, email or login); "" judges the change
+	// without the actor rules.
+	Actor string
+	// Bootstrap lets a system admin of the head make the first change over an empty base
+	// without the actor rules, which would deny everything (nobody holds anything before).
+	Bootstrap bool
 }
 
 // Compute plans the change from base to head. base.Model may be nil (an empty base); its
@@ -133,7 +141,20 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	p.Access, p.AccessNote = access, note
 	log.Debug("plan: access diff", "access_changes", len(p.Access), "took", time.Since(start))
 	start = time.Now()
-	if p.Deny, p.Warn, err = judge(ctx, base.Model, head.Model, p, head.Problems, now); err != nil {
+	if opts.Bootstrap && opts.Actor == "" {
+		return nil, fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first change")
+	}
+	var actor *Actor
+	if opts.Actor != "" {
+		if actor, err = resolveActor(ctx, base.Model, head.Model, opts.Actor, opts.Bootstrap); err != nil {
+			return nil, err
+		}
+		p.Actor = actor.ID
+		if p.Actor == "" {
+			p.Actor = opts.Actor
+		}
+	}
+	if p.Deny, p.Warn, err = judge(ctx, base.Model, head.Model, p, head.Problems, actor, now); err != nil {
 		return nil, err
 	}
 	log.Debug("plan: rules", "deny", len(p.Deny), "warn", len(p.Warn), "took", time.Since(start))
@@ -172,10 +193,12 @@ func (p *Plan) summarize() {
 // HasChanges reports whether the plan changes anything.
 func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 }
 
-// digest hashes the plan's content without the digest itself.
+// digest hashes the plan's content without the digest itself and without how the sides were
+// named (a plan against live and one against origin/live at the same commit are the same plan).
 func (p *Plan) digest() (string, error) {
 	c := *p
 	c.Digest = ""
+	c.Base.Ref, c.Head.Ref = "", ""
 	data, err := json.Marshal(c)
 	if err != nil {
 		return "", err

@@ -21,7 +21,7 @@ import (
 const DataRoot = "permsets_plan"
 
 // judge evaluates the change rules (package permsets.plan) over the two models and the plan.
-func judge(ctx context.Context, before, after *sets.Model, p *Plan, problems []sets.Problem, now time.Time) (deny, warn []Finding, err error) {
+func judge(ctx context.Context, before, after *sets.Model, p *Plan, problems []sets.Problem, actor *Actor, now time.Time) (deny, warn []Finding, err error) {
 	touched := map[string]bool{}
 	for _, c := range p.Changes {
 		if c.Kind == sets.KindPermissionSet {
@@ -37,7 +37,7 @@ func judge(ctx context.Context, before, after *sets.Model, p *Plan, problems []s
 		return nil, nil, fmt.Errorf("head: %w", err)
 	}
 	data := map[string]any{"now_ns": now.UnixNano(), "before": beforeSide, "after": afterSide}
-	input, err := ruleInput(before, after, p, problems)
+	input, err := ruleInput(before, after, p, problems, actor)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,7 +111,7 @@ func roundTrip(v any) (any, error) {
 
 // ruleInput is the rules' input: the changes with the objects they concern, the access
 // changes, and the head's problems.
-func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem) (map[string]any, error) {
+func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, actor *Actor) (map[string]any, error) {
 	objects := func(m *sets.Model) map[string]map[string]any {
 		out := map[string]map[string]any{}
 		if m == nil {
@@ -172,7 +172,29 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem) (map
 		}
 		probs = append(probs, e)
 	}
-	return map[string]any{"changes": changes, "access_changes": p.Access, "problems": probs, "actor": nil}, nil
+	// Gained permissions go in parsed as well, for the escalation rule's coverage check.
+	access := make([]map[string]any, 0, len(p.Access))
+	for _, a := range p.Access {
+		raw, err := roundTrip(a)
+		if err != nil {
+			return nil, err
+		}
+		m := raw.(map[string]any)
+		gained := []any{}
+		for _, g := range a.Gained {
+			gained = append(gained, map[string]any{"permission": g.Permission, "grants": g.Grants, "parsed": parseGrant(g.Permission)})
+		}
+		m["gained"] = gained
+		if _, ok := m["lost"]; !ok {
+			m["lost"] = []any{}
+		}
+		access = append(access, m)
+	}
+	var actorDoc any
+	if actor != nil {
+		actorDoc = actor
+	}
+	return map[string]any{"changes": changes, "access_changes": access, "problems": probs, "actor": actorDoc}, nil
 }
 
 // quotedSet finds the set an unknown-set problem names.

@@ -18,13 +18,15 @@ import (
 
 type planOptions struct {
 	base, format, out string
+	actor             string
+	bootstrap         bool
 	detailedExitcode  bool
 }
 
 func newPlanCommand(g *globals) *cobra.Command {
 	o := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan [DIR] [--base REV|DIR|empty] [--format text|json|markdown] [--detailed-exitcode] [-o PLANFILE]",
+		Use:   "plan [DIR] [--base REV|DIR|empty] [--actor ID] [--bootstrap] [--format text|json|markdown] [--detailed-exitcode] [-o PLANFILE]",
 		Short: "Show what a change does to objects and access, and which rules it breaks",
 		Long: `plan compares a base revision of the config repository with the working tree: the objects
 added, changed and removed, every user who gains or loses a permission (and through which set and
@@ -34,18 +36,28 @@ The base is --base: a Git revision (branch, tag, commit), a directory, or "empty
 plan. By default it is the local branch live, else a remote's live (refs/remotes/*/live); with
 neither, plan stops and says so, so that a shallow CI checkout never plans against nothing.
 
+With --actor (a user id, an email or a login declared on a User), the actor rules judge who
+makes the change, on the base: an undeclared actor is denied (actor-unknown); assignments need
+permset=assign covering their sets, set changes permset=edit, roles, instances, the catalog,
+users and repository settings a system admin (actor-not-allowed); and nobody may grant more than
+they hold (escalation). In CI the actor is the pull request's author as the forge reports it,
+never a commit's author. --bootstrap lets a system admin of the head make the first change over
+an empty base, which the actor rules would otherwise deny entirely.
+
 Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny or an error;
 2 changes and no deny (with --detailed-exitcode).`,
 		Example: `  permsctl plan
   permsctl plan --base origin/live --format markdown > plan.md
   permsctl plan examples/nation --base empty
-  permsctl plan --detailed-exitcode -o plan.json`,
+  permsctl plan --detailed-exitcode -o plan.json
+  permsctl plan --actor priya@okaforformayor.org --format markdown
+  permsctl plan --base empty --actor maria --bootstrap`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := formatFlag(o.format, "text", "json", "markdown"); err != nil {
 				return err
 			}
-			p, err := runPlan(cmd.Context(), g, g.dir(args), o.base)
+			p, err := runPlan(cmd.Context(), g, g.dir(args), o)
 			if err != nil {
 				return err
 			}
@@ -79,14 +91,28 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
 	f.StringVarP(&o.out, "out", "o", "", "also save the plan as JSON to `PLANFILE` (for apply)")
 	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes and no deny")
+	f.StringVar(&o.actor, "actor", "", "judge the change as made by this user (`ID`, email or login of a User)")
+	f.BoolVar(&o.bootstrap, "bootstrap", false, "the first change over an empty base, by a system admin (with --actor)")
 	return cmd
 }
 
 // runPlan loads the base and the working tree at dir (one parse cache for both, so unchanged
 // files are parsed once) and computes the plan.
-func runPlan(ctx context.Context, g *globals, dir, base string) (*plan.Plan, error) {
+func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan.Plan, error) {
+	if o.bootstrap && o.actor == "" {
+		return nil, usageError(fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first change"))
+	}
+	if o.bootstrap && o.base != "empty" {
+		if _, err := source.DefaultBase(dir); o.base != "" || err == nil {
+			return nil, usageError(fmt.Errorf("--bootstrap is for the first change, over an empty base: pass --base empty (live exists, or another base was given)"))
+		}
+	}
 	cache := sets.NewCache()
 	start := time.Now()
+	base := o.base
+	if o.bootstrap {
+		base = "empty"
+	}
 	before, err := loadBase(ctx, dir, base, g.chdir, cache)
 	if err != nil {
 		return nil, err
@@ -104,7 +130,7 @@ func runPlan(ctx context.Context, g *globals, dir, base string) (*plan.Plan, err
 		}
 	}
 	g.log.Debug("plan: head loaded", "parsed", res.Parsed, "files", res.Files, "took", time.Since(start))
-	p, err := plan.Compute(ctx, before, head, plan.Options{Log: g.log})
+	p, err := plan.Compute(ctx, before, head, plan.Options{Log: g.log, Actor: o.actor, Bootstrap: o.bootstrap})
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}
 	}

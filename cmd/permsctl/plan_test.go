@@ -398,3 +398,136 @@ permissions: [people=read(assigned), people=*]
 `
 
 var hexDigest = regexp.MustCompile(`\b[0-9a-f]{12,64}\b`)
+
+// TestPlanActorScenarios: who makes a change, judged on the base (issue 5's scenarios on the
+// nation example: priya is a delegated admin who may assign field-organizer; maria a system
+// admin).
+func TestPlanActorScenarios(t *testing.T) {
+	recruiter := "apiVersion: permsets/v1\nkind: PermissionSet\nid: recruiter\ninstances: [campaign]\nname: Recruiter\npermissions: [\"permset=assign('field-organizer')\"]\n"
+	for _, tc := range []struct {
+		name   string
+		base   func(t *testing.T, dir string)
+		change func(t *testing.T, dir string)
+		args   []string
+		exit   int // with --detailed-exitcode
+		deny   []string
+	}{
+		{
+			name: "a role mapping changed by a delegated admin",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "roles/organizers.yaml", "members: [sam, lena]", "members: [sam, lena, devon]")
+			},
+			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"actor-not-allowed"},
+		},
+		{
+			name: "the same by a system admin",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "roles/organizers.yaml", "members: [sam, lena]", "members: [sam, lena, devon]")
+			},
+			args: []string{"--actor", "maria"}, exit: 2,
+		},
+		{
+			name: "a delegated admin assigns a set they may not",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "assignments/finance.yaml", "users: [alice]", "users: [alice, devon]")
+			},
+			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
+		},
+		{
+			name: "a delegated admin assigns field-organizer, holding all of it (by email)",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "assignments/fellowship.yaml", "users: [kwame]", "users: [kwame, devon]")
+			},
+			args: []string{"--actor", "priya@okaforformayor.org"}, exit: 2,
+		},
+		{
+			name: "the same by a delegated admin who holds none of it",
+			base: func(t *testing.T, dir string) {
+				testutil.WriteFile(t, dir, "sets/campaign/recruiter.yaml", recruiter)
+				testutil.Replace(t, dir, "instances/campaign.yaml", "maxCustomSets: 5", "maxCustomSets: 6")
+				testutil.Replace(t, dir, "assignments/campaign-staff.yaml", "permissionSets: [communications]", "permissionSets: [communications, recruiter]")
+			},
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "assignments/fellowship.yaml", "users: [kwame]", "users: [kwame, devon]")
+			},
+			args: []string{"--actor", "jordan"}, exit: 1, deny: []string{"escalation"},
+		},
+		{
+			name: "a set edit that adds *=* to a set the actor holds",
+			base: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/volunteer-coordinator.yaml", "  - permset=assign('field-organizer')", "  - permset=assign('field-organizer')\n  - permset=edit('volunteer-coordinator')")
+			},
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/volunteer-coordinator.yaml", "  - people=read\n", "  - people=read\n  - \"*=*\"\n")
+			},
+			args: []string{"--actor", "praman"}, exit: 1, deny: []string{"escalation"},
+		},
+		{
+			name: "re-enabling a disabled set that is still assigned",
+			base: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/communications.yaml", "permissions:", "enabled: false\npermissions:\n  - people=delete")
+				testutil.Replace(t, dir, "sets/campaign/volunteer-coordinator.yaml", "  - permset=assign('field-organizer')", "  - permset=assign('field-organizer')\n  - permset=edit('communications')")
+			},
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/communications.yaml", "enabled: false\n", "")
+			},
+			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"escalation"},
+		},
+		{
+			name: "an actor granting themselves a right in the same change",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "sets/campaign/volunteer-coordinator.yaml", "  - permset=assign('field-organizer')", "  - permset=assign('field-organizer')\n  - permset=assign('finance')")
+				testutil.Replace(t, dir, "assignments/finance.yaml", "users: [alice]", "users: [alice, priya]")
+			},
+			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
+		},
+		{
+			name: "an undeclared actor",
+			change: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "assignments/fellowship.yaml", "users: [kwame]", "users: [kwame, devon]")
+			},
+			args: []string{"--actor", "mallory@example.org"}, exit: 1, deny: []string{"actor-unknown"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, dir := liveRepoWith(t, tc.base)
+			tc.change(t, dir)
+			code, out, errOut := runPlanCLI(t, dir, append([]string{"--format", "json", "--detailed-exitcode"}, tc.args...)...)
+			if code != tc.exit {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.exit, out, errOut)
+			}
+			var p plan.Plan
+			if err := json.Unmarshal([]byte(out), &p); err != nil {
+				t.Fatal(err)
+			}
+			if got := codes(p.Deny); !slices.Equal(got, tc.deny) {
+				t.Errorf("deny %v, want %v: %+v", got, tc.deny, p.Deny)
+			}
+		})
+	}
+}
+
+// TestPlanBootstrap: the first change over an empty base, by a system admin only.
+func TestPlanBootstrap(t *testing.T) {
+	dir := testutil.CopyTree(t, "../../examples/nation")
+	code, out, errOut := runPlanCLI(t, dir, "--base", "empty", "--actor", "maria", "--bootstrap", "--detailed-exitcode")
+	if code != exitChanges || !strings.Contains(out, "+ Catalog catalog") {
+		t.Errorf("bootstrap by maria: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--actor", "priya", "--bootstrap", "--format", "json")
+	if code != exitProblems || !strings.Contains(out, `"actor-not-allowed"`) {
+		t.Errorf("bootstrap by priya: exit %d\n%s", code, out)
+	}
+	// Without --bootstrap, an empty base holds no one: every actor is unknown there.
+	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--actor", "maria", "--format", "json")
+	if code != exitProblems || !strings.Contains(out, `"actor-unknown"`) {
+		t.Errorf("empty base without --bootstrap: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runPlanCLI(t, dir, "--base", "empty", "--bootstrap"); code != exitUsage || !strings.Contains(errOut, "--bootstrap needs --actor") {
+		t.Errorf("--bootstrap without --actor: exit %d %s", code, errOut)
+	}
+	_, live := liveRepo(t)
+	if code, _, errOut := runPlanCLI(t, live, "--actor", "maria", "--bootstrap"); code != exitUsage || !strings.Contains(errOut, "empty base") {
+		t.Errorf("--bootstrap with live: exit %d %s", code, errOut)
+	}
+}

@@ -26,6 +26,9 @@ import data.permsets_plan.before
 #   let be edited (set-not-editable), newly assign a disabled set (disabled-set-assigned), let
 #   a user newly hold both sides of a separation-of-duties rule (separation-of-duties),
 #   remove the catalog (catalog-removed); and every validation problem of after (invalid).
+#   With an actor (actor.rego), what they may not do, judged on before: an undeclared actor
+#   (actor-unknown), a change their grants do not allow (actor-not-allowed), a grant of more
+#   than they hold (escalation).
 # entrypoint: true
 deny := union({
 	_set_in_use,
@@ -36,6 +39,8 @@ deny := union({
 	_separation_of_duties,
 	_catalog_removed,
 	_invalid,
+	_actor_not_allowed,
+	_escalation,
 })
 
 # METADATA
