@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sort"
 	"time"
@@ -29,11 +30,15 @@ type Side struct {
 	Empty    bool   `json:"empty,omitempty"`
 }
 
-// Revision is a loaded side: its model (nil for an empty base) and the problems of its load.
+// Revision is a loaded side: its model (nil for an empty base), the problems of its load, and
+// its files (for the custom rules of its policies/; nil for none).
 type Revision struct {
 	Side
 	Model    *sets.Model
 	Problems []sets.Problem
+	FS       fs.FS
+	// Close releases FS, when it holds an open directory; nil otherwise.
+	Close func() error `json:"-"`
 }
 
 // Plan is what changes from the base to the head, and what the rules say of it.
@@ -193,12 +198,14 @@ func (p *Plan) summarize() {
 // HasChanges reports whether the plan changes anything.
 func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 }
 
-// digest hashes the plan's content without the digest itself and without how the sides were
-// named (a plan against live and one against origin/live at the same commit are the same plan).
+// digest hashes the plan's content without the digest itself.
 func (p *Plan) digest() (string, error) {
 	c := *p
 	c.Digest = ""
-	c.Base.Ref, c.Head.Ref = "", ""
+	// Not how the sides were named, nor whether the head was a working tree or its commit, nor
+	// who was judged: plan -o on a pull request and apply on its merge match when their content
+	// does.
+	c.Base.Ref, c.Head.Ref, c.Head.Commit, c.Actor = "", "", "", ""
 	data, err := json.Marshal(c)
 	if err != nil {
 		return "", err

@@ -117,13 +117,21 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 	if err != nil {
 		return nil, err
 	}
+	if before.Close != nil {
+		defer before.Close()
+	}
 	g.log.Debug("plan: base loaded", "ref", before.Ref, "took", time.Since(start))
 	start = time.Now()
 	res, err := sets.LoadDir(ctx, dir, sets.Options{Cache: cache})
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}
 	}
-	head := &plan.Revision{Side: plan.Side{Ref: "working tree"}, Model: res.Model, Problems: res.Problems}
+	headFS, closer, err := source.Dir(dir)
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: err}
+	}
+	defer closer.Close()
+	head := &plan.Revision{Side: plan.Side{Ref: "working tree"}, Model: res.Model, Problems: res.Problems, FS: headFS.FS}
 	if res.OK() {
 		if head.Revision, err = engine.RevisionOf(res.Model); err != nil {
 			return nil, &exitError{code: exitProblems, err: err}
@@ -155,6 +163,14 @@ func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (
 	if info, statErr := os.Stat(asDir); base != "" && statErr == nil && info.IsDir() {
 		rev.Ref = filepath.Clean(base)
 		res, err = sets.LoadDir(ctx, asDir, sets.Options{Cache: cache})
+		// The custom rules are read through os.Root too: no symbolic link out of the tree.
+		if err == nil {
+			d, closer, derr := source.Dir(asDir)
+			if derr != nil {
+				return nil, &exitError{code: exitProblems, err: derr}
+			}
+			rev.FS, rev.Close = d.FS, closer.Close
+		}
 	} else {
 		if base == "" {
 			if base, err = source.DefaultBase(dir); err != nil {
@@ -168,7 +184,7 @@ func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (
 		if rerr != nil {
 			return nil, &exitError{code: exitProblems, err: fmt.Errorf("--base %s: %w", base, rerr)}
 		}
-		rev.Ref, rev.Commit = base, r.Commit
+		rev.Ref, rev.Commit, rev.FS = base, r.Commit, r.FS
 		res, err = sets.Load(ctx, r.FS, sets.Options{Cache: cache})
 	}
 	if err != nil {
