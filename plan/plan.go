@@ -159,7 +159,7 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 			p.Actor = opts.Actor
 		}
 	}
-	if p.Deny, p.Warn, err = judge(ctx, base.Model, head.Model, p, head.Problems, actor, now); err != nil {
+	if p.Deny, p.Warn, err = judge(ctx, base, head, p, actor, now); err != nil {
 		return nil, err
 	}
 	log.Debug("plan: rules", "deny", len(p.Deny), "warn", len(p.Warn), "took", time.Since(start))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 const DataRoot = "permsets_plan"
 
 // judge evaluates the change rules (package permsets.plan) over the two models and the plan.
-func judge(ctx context.Context, before, after *sets.Model, p *Plan, problems []sets.Problem, actor *Actor, now time.Time) (deny, warn []Finding, err error) {
+func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now time.Time) (deny, warn []Finding, err error) {
+	before, after, problems := base.Model, head.Model, head.Problems
 	touched := map[string]bool{}
 	for _, c := range p.Changes {
 		if c.Kind == sets.KindPermissionSet {
@@ -87,14 +89,42 @@ func judge(ctx context.Context, before, after *sets.Model, p *Plan, problems []s
 		if found == nil {
 			found = []Finding{}
 		}
-		sortFindings(found)
 		if rule == "deny" {
 			deny = found
 		} else {
 			warn = found
 		}
 	}
-	return deny, warn, nil
+	// The custom rules of both revisions apply, each compiled on its own: a change cannot
+	// delete (or rewrite) the rule it breaks.
+	for _, side := range []struct {
+		rev   *Revision
+		label string
+	}{{base, "base " + base.Ref}, {head, "head"}} {
+		if side.rev.FS == nil {
+			continue
+		}
+		custom, err := LoadCustomRules(side.rev.FS, side.label)
+		if err != nil {
+			return nil, nil, err
+		}
+		if custom.Len() == 0 {
+			continue
+		}
+		d, w, err := custom.Judge(ctx, doc, inputValue)
+		if err != nil {
+			return nil, nil, err
+		}
+		deny, warn = append(deny, d...), append(warn, w...)
+	}
+	return uniqueFindings(deny), uniqueFindings(warn), nil
+}
+
+// uniqueFindings sorts findings and drops repeats (a custom rule in both revisions finds the
+// same thing twice).
+func uniqueFindings(fs []Finding) []Finding {
+	sortFindings(fs)
+	return slices.Compact(fs)
 }
 
 // roundTrip turns Go values into plain JSON values (maps, slices, json numbers).

@@ -531,3 +531,76 @@ func TestPlanBootstrap(t *testing.T) {
 		t.Errorf("--bootstrap with live: exit %d %s", code, errOut)
 	}
 }
+
+const bookkeeperRule = `package permsets.custom.treasury
+
+# The treasurer's set is changed by the finance committee, outside this repository.
+deny contains {"code": "treasury-set-frozen", "object": "PermissionSet/bookkeeper", "file": c.after.file, "line": c.after.line,
+	"message": "the bookkeeper set is frozen until the audit closes"} if {
+	some c in input.changes
+	c.kind == "PermissionSet"
+	c.id == "bookkeeper"
+}
+`
+
+// TestPlanCustomRules: the custom rules of the config repository's policies/ deny in the same
+// shape, broken or I/O-calling rules are refused with their file and line, and the rules of the
+// base apply even when the pull request deletes them.
+func TestPlanCustomRules(t *testing.T) {
+	withRule := func(t *testing.T, dir string) { testutil.WriteFile(t, dir, "policies/treasury.rego", bookkeeperRule) }
+	editBookkeeper := func(t *testing.T, dir string) {
+		testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "name: Bookkeeper", "name: Book keeper")
+	}
+	for _, tc := range []struct {
+		name   string
+		base   func(t *testing.T, dir string)
+		change func(t *testing.T, dir string)
+		exit   int
+		deny   []string
+		stderr string
+	}{
+		{name: "a custom rule that denies", base: withRule, change: editBookkeeper, exit: 1, deny: []string{"treasury-set-frozen"}},
+		{name: "a custom rule added by the change applies too", change: func(t *testing.T, dir string) {
+			withRule(t, dir)
+			editBookkeeper(t, dir)
+		}, exit: 1, deny: []string{"treasury-set-frozen"}},
+		{name: "deleting the custom rule it breaks", base: withRule, change: func(t *testing.T, dir string) {
+			editBookkeeper(t, dir)
+			removeFile(t, dir, "policies/treasury.rego")
+		}, exit: 1, deny: []string{"treasury-set-frozen"}},
+		{name: "a change the rule lets through", base: withRule, change: func(t *testing.T, dir string) {
+			testutil.Replace(t, dir, "sets/campaign/finance.yaml", "name: Finance reporting", "name: Finance reports")
+		}, exit: 2},
+		{name: "a broken custom rule", change: func(t *testing.T, dir string) {
+			testutil.WriteFile(t, dir, "policies/broken.rego", "package permsets.custom.broken\n\ndeny contains x if {\n")
+		}, exit: 1, stderr: "policies/broken.rego:"},
+		{name: "a custom rule calling http.send", change: func(t *testing.T, dir string) {
+			testutil.WriteFile(t, dir, "policies/leak.rego", "package permsets.custom.leak\n\ndeny contains {\"code\": \"x\", \"message\": r.body} if {\n\tr := http.send({\"method\": \"GET\", \"url\": \"http://127.0.0.1:1/\"})\n}\n")
+		}, exit: 1, stderr: "http.send is not allowed in custom rules"},
+		{name: "a custom rule outside permsets.custom", change: func(t *testing.T, dir string) {
+			testutil.WriteFile(t, dir, "policies/sneaky.rego", "package permsets.plan\n\ndeny := set()\n")
+		}, exit: 1, stderr: "permsets.custom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, dir := liveRepoWith(t, tc.base)
+			tc.change(t, dir)
+			code, out, errOut := runPlanCLI(t, dir, "--format", "json", "--detailed-exitcode")
+			if code != tc.exit {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.exit, out, errOut)
+			}
+			if tc.stderr != "" {
+				if !strings.Contains(errOut, tc.stderr) {
+					t.Errorf("stderr lacks %q: %s", tc.stderr, errOut)
+				}
+				return
+			}
+			var p plan.Plan
+			if err := json.Unmarshal([]byte(out), &p); err != nil {
+				t.Fatal(err)
+			}
+			if got := codes(p.Deny); !slices.Equal(got, tc.deny) {
+				t.Errorf("deny %v, want %v: %+v", got, tc.deny, p.Deny)
+			}
+		})
+	}
+}

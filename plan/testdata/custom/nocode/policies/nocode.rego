@@ -1,0 +1,3 @@
+package permsets.custom.nocode
+
+warn contains {"message": "a finding without a code"} if true

@@ -1,0 +1,3 @@
+package permsets.custom.number
+
+deny contains 42 if true

@@ -1,0 +1,3 @@
+package permsets.custom.rule
+
+warn contains {"code": "always", "message": "a custom warning"} if true

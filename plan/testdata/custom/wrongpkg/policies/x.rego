@@ -1,0 +1,3 @@
+package permsets.plan
+
+deny contains {"code": "x", "message": "overrides a built-in rule"} if true
