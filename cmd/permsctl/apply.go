@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/spf13/cobra"
+
+	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/plan"
+	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/source"
+)
+
+type applyOptions struct {
+	actor, remote, planFile string
+	force, bootstrap        bool
+}
+
+func newApplyCommand(g *globals) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply [DIR] [--actor ID] [--remote NAME] [--plan PLANFILE] [--force] [--bootstrap]",
+		Short: "Publish the committed config to the live branch, after planning it again",
+		Long: `apply publishes HEAD as the new live: the revision permsd and OPA agents follow.
+
+It refuses a work tree with changes (what is applied is a commit). It plans HEAD again against
+live (with --remote, the remote's live, fetched first), refuses on any deny, and then moves live
+to HEAD as a compare-and-swap: the push, or the local update, fails if live moved since it was
+read. With --plan, the saved plan must match what apply plans now, or apply refuses. --force
+allows a live that HEAD does not descend from (a revert) after planning again; it never bypasses
+a deny. The first apply, when no live exists, needs --bootstrap with --actor, a system admin.
+
+Each apply records the actor, the time and the plan digest as a git note on the applied commit
+(refs/notes/permsets), pushed with it. Credentials come from the environment: a token in
+PERMSETS_GIT_TOKEN for HTTPS remotes, the SSH agent and known_hosts for SSH; they are never
+printed.`,
+		Example: `  permsctl apply --remote origin --actor maria
+  permsctl apply --remote origin --plan plan.json
+  permsctl apply --remote origin --actor maria --bootstrap      # the first apply
+  permsctl apply --force --remote origin --actor maria          # a revert of live`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApply(cmd.Context(), g, g.dir(args), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.actor, "actor", "", "judge the change as made by this user (`ID`, email or login of a User)")
+	f.StringVar(&o.remote, "remote", "", "publish to the live branch of this remote (`NAME`, e.g. origin) instead of the local one")
+	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `PLANFILE` (plan -o) matches")
+	f.BoolVar(&o.force, "force", false, "allow a live that HEAD does not descend from (never a deny)")
+	f.BoolVar(&o.bootstrap, "bootstrap", false, "the first apply, when there is no live yet (with --actor, a system admin)")
+	return cmd
+}
+
+func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) error {
+	fail := func(err error) error { return &exitError{code: exitProblems, err: err} }
+	if err := source.CheckClean(dir); err != nil {
+		return fail(fmt.Errorf("refusing to apply: %w; commit or stash them, apply publishes commits", err))
+	}
+	head, err := source.Head(dir)
+	if err != nil {
+		return fail(err)
+	}
+	var auth transport.AuthMethod
+	liveName := "live"
+	var expected string
+	if o.remote != "" {
+		url, err := source.RemoteURL(dir, o.remote)
+		if err != nil {
+			return fail(err)
+		}
+		if auth, err = source.AuthFromEnv(url); err != nil {
+			return fail(err)
+		}
+		fetchCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		expected, err = source.FetchLive(fetchCtx, dir, o.remote, auth)
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("fetch live from %s: %w", o.remote, err))
+		}
+		liveName = o.remote + "/live"
+	} else if expected, err = source.LocalLive(dir); err != nil {
+		return fail(err)
+	}
+	if expected == "" && !o.bootstrap {
+		return fail(fmt.Errorf("%s does not exist yet: the first apply needs --bootstrap --actor ADMIN (a system admin of the head)", liveName))
+	}
+	if expected != "" && o.bootstrap {
+		return usageError(fmt.Errorf("--bootstrap is for the first apply, and %s exists (at %s)", liveName, short(expected)))
+	}
+	if o.bootstrap && o.actor == "" {
+		return usageError(fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first apply"))
+	}
+	p, err := planCommits(ctx, g, dir, expected, liveName, head, o.actor, o.bootstrap)
+	if err != nil {
+		return err
+	}
+	if len(p.Deny) > 0 {
+		_ = plan.WriteText(g.stderr, p, plan.Painter{})
+		return fail(fmt.Errorf("refusing to apply: the plan has %d deny entries", len(p.Deny)))
+	}
+	if o.planFile != "" {
+		saved, err := readPlanFile(o.planFile)
+		if err != nil {
+			return fail(err)
+		}
+		if saved.Digest != p.Digest {
+			return fail(fmt.Errorf("refusing to apply: the saved plan %s (digest %s) does not match what apply plans now (digest %s): live or HEAD moved since; plan again", o.planFile, saved.Digest, p.Digest))
+		}
+	}
+	beforePublish()
+	note := source.Note{Actor: o.actor, Time: time.Now().UTC(), PlanDigest: p.Digest, Revision: p.Head.Revision}
+	if note.Actor == "" {
+		note.Actor = "(none given)"
+	}
+	pushCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := source.Publish(pushCtx, dir, o.remote, head, expected, o.force, note, auth); err != nil {
+		switch {
+		case errors.Is(err, source.ErrNotFastForward):
+			return fail(fmt.Errorf("refusing to apply: HEAD does not descend from %s (%s), so publishing it would drop commits; if that is meant (a revert), review the plan and run again with --force: %w", liveName, short(expected), err))
+		case errors.Is(err, source.ErrLiveMoved):
+			return fail(fmt.Errorf("refusing to apply: %s moved since it was read; run apply again to plan against it: %w", liveName, err))
+		}
+		return fail(err)
+	}
+	where := "live"
+	if o.remote != "" {
+		where = "live on " + o.remote
+	}
+	fmt.Fprintf(g.stdout, "Applied: %s\n%s\nrevision %s, commit %s (%s)\n", p.SummaryLine(), where, p.Head.Revision, head, where)
+	return nil
+}
+
+// planCommits plans the head commit against the base commit ("" for an empty base), both read
+// from Git, as apply does.
+func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, actor string, bootstrap bool) (*plan.Plan, error) {
+	cache := sets.NewCache()
+	before := &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}
+	if base != "" {
+		r, err := loadRevision(ctx, dir, base, baseName, cache)
+		if err != nil {
+			return nil, err
+		}
+		before = r
+	}
+	after, err := loadRevision(ctx, dir, head, "HEAD", cache)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Compute(ctx, before, after, plan.Options{Log: g.log, Actor: actor, Bootstrap: bootstrap})
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: err}
+	}
+	return p, nil
+}
+
+func loadRevision(ctx context.Context, dir, commit, name string, cache *sets.Cache) (*plan.Revision, error) {
+	r, err := source.AtRevision(ctx, dir, commit)
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", name, err)}
+	}
+	res, err := sets.Load(ctx, r.FS, sets.Options{Cache: cache})
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", name, err)}
+	}
+	rev := &plan.Revision{Side: plan.Side{Ref: name, Commit: r.Commit}, Model: res.Model, Problems: res.Problems, FS: r.FS}
+	if res.OK() {
+		if rev.Revision, err = engine.RevisionOf(res.Model); err != nil {
+			return nil, &exitError{code: exitProblems, err: err}
+		}
+	}
+	return rev, nil
+}
+
+func readPlanFile(path string) (*plan.Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var p plan.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("%s is not a saved plan: %w", path, err)
+	}
+	if p.FormatVersion != plan.FormatVersion || p.Digest == "" {
+		return nil, fmt.Errorf("%s is not a saved plan of this version (format_version %q)", path, p.FormatVersion)
+	}
+	return &p, nil
+}
+
+// beforePublish runs between planning and publishing: tests move live there to see the
+// compare-and-swap refuse.
+var beforePublish = func() {}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
