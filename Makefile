@@ -4,11 +4,11 @@ BIN      := bin
 EXAMPLE  ?= examples/nation
 FUZZTIME ?= 10s
 
-.PHONY: run test build bench fuzz lint vet clean opa
+.PHONY: run test build bench fuzz lint vet clean opa soak loadtest
 
-## run: validate examples/nation and print a summary of what it holds
+## run: the decision daemon on examples/nation, on 127.0.0.1:8181 (Ctrl-C stops it)
 run: build
-	$(BIN)/permsctl validate $(EXAMPLE)
+	$(BIN)/permsd --dir $(EXAMPLE)
 
 ## build: the binaries, in bin/
 build:
@@ -49,6 +49,16 @@ bench: build
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Build|StockOPANaive' -benchtime 3x ./engine
 	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh
 	LARGE=$(BENCH_DIR)/large ./scripts/bench-plan.sh
+
+## loadtest: permsd against stock opa run --server on the same bundle, small and large scale
+LOAD_DURATION ?= 10s
+loadtest: build opa
+	$(BIN)/permsload -size small -duration $(LOAD_DURATION)
+	$(BIN)/permsload -size large -duration $(LOAD_DURATION)
+
+## soak: the full permsd reliability test (50 valid and 10 broken reloads under load)
+soak:
+	PERMSD_SOAK=1 $(GO) test -count=1 -run 'TestReloadUnderLoad' -v -timeout 20m ./cmd/permsd
 
 clean:
 	rm -rf $(BIN) .cache

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/server/types"
+)
+
+// readBody reads a request body of at most h.maxBody bytes: more is 413.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	if r.ContentLength > h.maxBody {
+		return nil, h.tooLarge()
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, newAPIError(http.StatusBadRequest, types.CodeInvalidParameter,
+			fmt.Sprintf("Content-Encoding %q is not supported: send the body uncompressed", ce))
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, h.tooLarge()
+		}
+		return nil, newAPIError(http.StatusBadRequest, types.CodeInvalidParameter,
+			fmt.Sprintf("reading the request body: %v", err))
+	}
+	return buf.Bytes(), nil
+}
+
+func (h *handler) tooLarge() *apiError {
+	return newAPIError(http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
+		fmt.Sprintf("%s: over %d bytes", types.MsgDecodingLimitError, h.maxBody))
+}
+
+// badRequest is a 400 invalid_parameter.
+func badRequest(format string, args ...any) *apiError {
+	return newAPIError(http.StatusBadRequest, types.CodeInvalidParameter, fmt.Sprintf(format, args...))
+}
+
+// decodeStrict decodes the one JSON value of b into v; anything but white space after it is an
+// error.
+func decodeStrict(b []byte, v any, useNumber bool) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if useNumber {
+		dec.UseNumber()
+	}
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("no JSON value")
+		}
+		return err
+	}
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) != 0 {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// dataBodyInput is the raw "input" of a Data API body {"input": ...}: nil when the body is
+// empty or has no input (the decision then has no input, as in OPA).
+func dataBodyInput(body []byte) ([]byte, *apiError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	var req struct {
+		Input json.RawMessage `json:"input"`
+	}
+	if err := decodeStrict(body, &req, false); err != nil {
+		return nil, badRequest("error(s) occurred while decoding request: %v", err)
+	}
+	return req.Input, nil
+}
+
+// tooDeep reports whether arrays and objects nest more than limit deep in raw. It only counts
+// brackets outside strings, so it is linear, allocates nothing and runs before any decoding.
+func tooDeep(raw []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range raw {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > limit {
+				return true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return false
+}
+
+// decodeInput decodes one raw input (numbers as json.Number), refusing one nested deeper than
+// MaxInputDepth.
+func decodeInput(raw []byte) (any, *apiError) {
+	if tooDeep(raw, MaxInputDepth) {
+		return nil, badRequest("input is nested deeper than %d levels", MaxInputDepth)
+	}
+	var v any
+	if err := decodeStrict(raw, &v, true); err != nil {
+		return nil, badRequest("error(s) occurred while decoding input: %v", err)
+	}
+	return v, nil
+}
+
+// decisionInput is an input ready to evaluate.
+type decisionInput struct {
+	present bool
+	value   any       // as decoded, for the decision log
+	ast     ast.Value // converted once; nil without an input
+}
+
+// finishInput checks a decoded input and converts it to an ast.Value.
+func (h *handler) finishInput(v any) (decisionInput, *apiError) {
+	if m, ok := v.(map[string]any); ok && !h.allowTime {
+		if _, has := m["time"]; has {
+			return decisionInput{present: true, value: v}, badRequest(
+				"permsd refuses input.time unless started with --allow-input-time (decisions are made as of now)")
+		}
+	}
+	val, err := ast.InterfaceToValue(v)
+	if err != nil {
+		return decisionInput{present: true, value: v}, badRequest("input: %v", err)
+	}
+	return decisionInput{present: true, value: v, ast: val}, nil
+}
+
+// mergeInput deep-merges a batch's common_input under an item's input, the item winning (as
+// Enterprise OPA's batch API does). An input that is not an object is used as it is.
+func mergeInput(common map[string]any, item any) any {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return item
+	}
+	out := make(map[string]any, len(common)+len(m))
+	for k, v := range common {
+		out[k] = v
+	}
+	for k, v := range m {
+		if cm, ok := out[k].(map[string]any); ok {
+			if im, ok := v.(map[string]any); ok {
+				out[k] = mergeInput(cm, im)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// newID is a random UUID (version 4), the form of OPA's decision ids.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
