@@ -81,6 +81,12 @@ func (b *Bundle) KnownPermission(p string) bool { return b.known == nil || b.kno
 
 // NewBundle compiles a valid model into a bundle. commit may be empty.
 func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
+	return NewBundleWithRevision(m, commit, "")
+}
+
+// NewBundleWithRevision is NewBundle for a caller that already has the model's RevisionOf (a
+// reloader checking for no-op changes): the model is not serialised a second time.
+func NewBundleWithRevision(m *sets.Model, commit, rev string) (*Bundle, error) {
 	idx, err := Compile(m)
 	if err != nil {
 		return nil, err
@@ -93,11 +99,14 @@ func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	model, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
+	if rev == "" {
+		model, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		rev = revision(model, mods)
 	}
-	b := &Bundle{Modules: mods, Revision: revision(model, mods), Commit: commit, data: data}
+	b := &Bundle{Modules: mods, Revision: rev, Commit: commit, data: data}
 	if idx.Catalog != nil {
 		b.known = idx.Catalog.Known
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -136,7 +137,15 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	reloader := live.NewReloader(live.Options{Source: src, State: state, Log: log})
+	reloader := live.NewReloader(live.Options{Source: src, State: state, Log: log,
+		OnReload: func(ok bool, _ string, _ uint64, _ time.Duration, _ error) {
+			// A load allocates several times what the new revision keeps; the previous revision
+			// is garbage once its last requests finish. Give the memory back now rather than
+			// when the scavenger gets to it.
+			if ok {
+				debug.FreeOSMemory()
+			}
+		}})
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

@@ -279,17 +279,15 @@ func (r *Reloader) load(ctx context.Context) (snap *snapshot.Snapshot, sourceOK 
 	// A no-op change (a touched file, a save without edits) gives the same digest: skip the
 	// compilation and keep the generation.
 	cur := r.state.Current()
-	if cur != nil && cur.Commit == commit {
-		rev, err := engine.RevisionOf(m)
-		if err != nil {
-			return nil, true, fmt.Errorf("revision: %w", err)
-		}
-		if rev == cur.Revision {
-			return nil, true, nil
-		}
+	rev, err := engine.RevisionOf(m)
+	if err != nil {
+		return nil, true, fmt.Errorf("revision: %w", err)
+	}
+	if cur != nil && cur.Commit == commit && rev == cur.Revision {
+		return nil, true, nil
 	}
 
-	b, err := engine.NewBundle(m, commit)
+	b, err := engine.NewBundleWithRevision(m, commit, rev)
 	if err != nil {
 		return nil, true, fmt.Errorf("compile: %w", err)
 	}
