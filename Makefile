@@ -20,6 +20,8 @@ test: lint opa
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzDecisionBody$$' -fuzztime $(FUZZTIME) ./engine/server
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadCustomRules$$' -fuzztime $(FUZZTIME) ./plan
 
 ## opa: a stock opa binary built from the module proxy (cached; the compatibility test uses it)
 opa:
@@ -37,6 +39,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZ_LONG) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZ_LONG) ./sets
 	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZ_LONG) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzDecisionBody$$' -fuzztime $(FUZZ_LONG) ./engine/server
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadCustomRules$$' -fuzztime $(FUZZ_LONG) ./plan
 
 ## bench: Go benchmarks (on the large generated repository) and validate timings on three sizes
 BENCH_DIR ?= .cache/bench
