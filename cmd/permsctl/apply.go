@@ -11,7 +11,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
-	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/plan"
 	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
@@ -144,13 +143,13 @@ func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, act
 	cache := sets.NewCache()
 	before := &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}
 	if base != "" {
-		r, err := loadRevision(ctx, dir, base, baseName, cache)
+		r, err := loadGitRevision(ctx, dir, base, baseName, baseName, cache)
 		if err != nil {
 			return nil, err
 		}
 		before = r
 	}
-	after, err := loadRevision(ctx, dir, head, "HEAD", cache)
+	after, err := loadGitRevision(ctx, dir, head, "HEAD", "HEAD", cache)
 	if err != nil {
 		return nil, err
 	}
@@ -159,24 +158,6 @@ func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, act
 		return nil, &exitError{code: exitProblems, err: err}
 	}
 	return p, nil
-}
-
-func loadRevision(ctx context.Context, dir, commit, name string, cache *sets.Cache) (*plan.Revision, error) {
-	r, err := source.AtRevision(ctx, dir, commit)
-	if err != nil {
-		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", name, err)}
-	}
-	res, err := sets.Load(ctx, r.FS, sets.Options{Cache: cache})
-	if err != nil {
-		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", name, err)}
-	}
-	rev := &plan.Revision{Side: plan.Side{Ref: name, Commit: r.Commit}, Model: res.Model, Problems: res.Problems, FS: r.FS}
-	if res.OK() {
-		if rev.Revision, err = engine.RevisionOf(res.Model); err != nil {
-			return nil, &exitError{code: exitProblems, err: err}
-		}
-	}
-	return rev, nil
 }
 
 func readPlanFile(path string) (*plan.Plan, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -131,11 +132,9 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 		return nil, &exitError{code: exitProblems, err: err}
 	}
 	defer closer.Close()
-	head := &plan.Revision{Side: plan.Side{Ref: "working tree"}, Model: res.Model, Problems: res.Problems, FS: headFS.FS}
-	if res.OK() {
-		if head.Revision, err = engine.RevisionOf(res.Model); err != nil {
-			return nil, &exitError{code: exitProblems, err: err}
-		}
+	head, err := loadedRevision(plan.Side{Ref: "working tree"}, res, headFS.FS)
+	if err != nil {
+		return nil, err
 	}
 	g.log.Debug("plan: head loaded", "parsed", res.Parsed, "files", res.Files, "took", time.Since(start))
 	p, err := plan.Compute(ctx, before, head, plan.Options{Log: g.log, Actor: o.actor, Bootstrap: o.bootstrap})
@@ -151,47 +150,60 @@ func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (
 	if base == "empty" {
 		return &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}, nil
 	}
-	var (
-		res *sets.Result
-		err error
-		rev = &plan.Revision{}
-	)
 	asDir := base
 	if chdir != "" && !filepath.IsAbs(base) {
 		asDir = filepath.Join(chdir, base)
 	}
 	if info, statErr := os.Stat(asDir); base != "" && statErr == nil && info.IsDir() {
-		rev.Ref = filepath.Clean(base)
-		res, err = sets.LoadDir(ctx, asDir, sets.Options{Cache: cache})
+		res, err := sets.LoadDir(ctx, asDir, sets.Options{Cache: cache})
+		if err != nil {
+			return nil, &exitError{code: exitProblems, err: fmt.Errorf("base %s: %w", filepath.Clean(base), err)}
+		}
 		// The custom rules are read through os.Root too: no symbolic link out of the tree.
-		if err == nil {
-			d, closer, derr := source.Dir(asDir)
-			if derr != nil {
-				return nil, &exitError{code: exitProblems, err: derr}
-			}
-			rev.FS, rev.Close = d.FS, closer.Close
+		d, closer, err := source.Dir(asDir)
+		if err != nil {
+			return nil, &exitError{code: exitProblems, err: err}
 		}
-	} else {
-		if base == "" {
-			if base, err = source.DefaultBase(dir); err != nil {
-				if errors.Is(err, source.ErrNoLiveBranch) {
-					return nil, &exitError{code: exitProblems, err: err}
-				}
-				return nil, &exitError{code: exitProblems, err: fmt.Errorf("%v; pass --base REV, --base DIR or --base empty", err)}
-			}
+		rev, err := loadedRevision(plan.Side{Ref: filepath.Clean(base)}, res, d.FS)
+		if err != nil {
+			closer.Close()
+			return nil, err
 		}
-		r, rerr := source.AtRevision(ctx, dir, base)
-		if rerr != nil {
-			return nil, &exitError{code: exitProblems, err: fmt.Errorf("--base %s: %w", base, rerr)}
-		}
-		rev.Ref, rev.Commit, rev.FS = base, r.Commit, r.FS
-		res, err = sets.Load(ctx, r.FS, sets.Options{Cache: cache})
+		rev.Close = closer.Close
+		return rev, nil
 	}
+	if base == "" {
+		var err error
+		if base, err = source.DefaultBase(dir); err != nil {
+			if errors.Is(err, source.ErrNoLiveBranch) {
+				return nil, &exitError{code: exitProblems, err: err}
+			}
+			return nil, &exitError{code: exitProblems, err: fmt.Errorf("%v; pass --base REV, --base DIR or --base empty", err)}
+		}
+	}
+	return loadGitRevision(ctx, dir, base, base, "--base "+base, cache)
+}
+
+// loadGitRevision loads the config root at Git revision rev of the repository holding dir, as
+// the side named ref; label starts its errors.
+func loadGitRevision(ctx context.Context, dir, rev, ref, label string, cache *sets.Cache) (*plan.Revision, error) {
+	r, err := source.AtRevision(ctx, dir, rev)
 	if err != nil {
-		return nil, &exitError{code: exitProblems, err: fmt.Errorf("base %s: %w", rev.Ref, err)}
+		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", label, err)}
 	}
-	rev.Model, rev.Problems = res.Model, res.Problems
+	res, err := sets.Load(ctx, r.FS, sets.Options{Cache: cache})
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", label, err)}
+	}
+	return loadedRevision(plan.Side{Ref: ref, Commit: r.Commit}, res, r.FS)
+}
+
+// loadedRevision is a side as loaded from its files: its model, its problems, and, when it is
+// valid, its revision digest.
+func loadedRevision(side plan.Side, res *sets.Result, fsys fs.FS) (*plan.Revision, error) {
+	rev := &plan.Revision{Side: side, Model: res.Model, Problems: res.Problems, FS: fsys}
 	if res.OK() {
+		var err error
 		if rev.Revision, err = engine.RevisionOf(res.Model); err != nil {
 			return nil, &exitError{code: exitProblems, err: err}
 		}

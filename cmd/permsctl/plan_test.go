@@ -155,7 +155,7 @@ permissions: [people=read]
 		{
 			name: "a sixth custom set on a standard instance",
 			change: func(t *testing.T, dir string) {
-				testutil.WriteFile(t, dir, "sets/campaign/canvasser.yaml", sprintf(extraSet, "canvasser", "campaign", "Canvasser"))
+				testutil.WriteFile(t, dir, "sets/campaign/canvasser.yaml", fmt.Sprintf(extraSet, "canvasser", "campaign", "Canvasser"))
 			},
 			exit: 1,
 			deny: []string{"custom-set-limit"},
@@ -164,7 +164,7 @@ permissions: [people=read]
 		{
 			name: "a new set on a Leader instance",
 			change: func(t *testing.T, dir string) {
-				testutil.WriteFile(t, dir, "sets/hq/reader.yaml", sprintf(extraSet, "reader", "hq", "Reader"))
+				testutil.WriteFile(t, dir, "sets/hq/reader.yaml", fmt.Sprintf(extraSet, "reader", "hq", "Reader"))
 			},
 			exit: 1,
 			deny: []string{"set-not-editable"},
@@ -173,7 +173,7 @@ permissions: [people=read]
 		{
 			name: "edit a set other than staffer on the Leader instance",
 			base: func(t *testing.T, dir string) {
-				testutil.WriteFile(t, dir, "sets/hq/reader.yaml", sprintf(extraSet, "reader", "hq", "Reader"))
+				testutil.WriteFile(t, dir, "sets/hq/reader.yaml", fmt.Sprintf(extraSet, "reader", "hq", "Reader"))
 				testutil.Replace(t, dir, "assignments/hq-staff.yaml", "permissionSets: [", "permissionSets: [reader, ")
 			},
 			change: func(t *testing.T, dir string) {
@@ -265,8 +265,6 @@ permissions: [people=read]
 	}
 }
 
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 // TestPlanSetInUseNamesHolders: the set-in-use message says who still holds the set, through
 // which assignment, and where.
 func TestPlanSetInUseNamesHolders(t *testing.T) {
@@ -345,7 +343,7 @@ func TestPlanGolden(t *testing.T) {
 	_, dir := liveRepo(t)
 	testutil.Replace(t, dir, "assignments/finance.yaml", "users: [tomas]\npermissionSets: [bookkeeper]", "users: [tomas]\npermissionSets: [bookkeeper, finance]")
 	testutil.Replace(t, dir, "sets/hq/staffer.yaml", "  - finances=read\n", "")
-	testutil.WriteFile(t, dir, "sets/campaign/door-knocker.yaml", sprintf(extraSetForGolden, "door-knocker", "campaign", "Door knocker"))
+	testutil.WriteFile(t, dir, "sets/campaign/door-knocker.yaml", fmt.Sprintf(extraSetForGolden, "door-knocker", "campaign", "Door knocker"))
 	planFile := filepath.Join(t.TempDir(), "plan.json")
 	for _, format := range []string{"text", "markdown", "json"} {
 		code, out, errOut := runPlanCLI(t, dir, "--format", format, "-o", planFile)
