@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -64,14 +66,14 @@ func modulesUnder(dir, skip string) ([]Module, error) {
 	return out, err
 }
 
-// Bundle is a compiled revision: the index (as the JSON document the rules read), the rules, and
-// the revision digest. The Go form of the index is not kept: evaluators hold their own copy in
-// OPA's store, and a large repository's index would otherwise be held twice.
+// Bundle is a compiled revision: the index (as the AST value the rules read), the rules, and the
+// revision digest. The index is held once: every evaluator of the bundle reads this same
+// immutable value from its store, and its JSON is written only when a bundle file is asked for.
 type Bundle struct {
 	Modules  []Module
 	Revision string
 	Commit   string          // the Git commit, when there is one
-	data     []byte          // the index as JSON, computed once
+	index    ast.Object      // data.permsets_index; never modified
 	known    map[string]bool // the catalog's permissions; nil without a catalog
 }
 
@@ -87,15 +89,12 @@ func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
 // NewBundleWithRevision is NewBundle for a caller that already has the model's RevisionOf (a
 // reloader checking for no-op changes): the model is not serialised a second time.
 func NewBundleWithRevision(m *sets.Model, commit, rev string) (*Bundle, error) {
-	idx, err := Compile(m)
-	if err != nil {
-		return nil, err
-	}
+	return new(Compiler).Bundle(context.Background(), m, commit, rev)
+}
+
+// newBundle wraps a compiled index value into a bundle; rev "" is computed from the model.
+func newBundle(m *sets.Model, commit, rev string, index ast.Object, idx *Index) (*Bundle, error) {
 	mods, err := Modules()
-	if err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(idx)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +105,7 @@ func NewBundleWithRevision(m *sets.Model, commit, rev string) (*Bundle, error) {
 		}
 		rev = revision(model, mods)
 	}
-	b := &Bundle{Modules: mods, Revision: rev, Commit: commit, data: data}
+	b := &Bundle{Modules: mods, Revision: rev, Commit: commit, index: index}
 	if idx.Catalog != nil {
 		b.known = idx.Catalog.Known
 	}
@@ -138,14 +137,23 @@ func revision(model []byte, mods []Module) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// IndexJSON is the index as JSON (data.permsets_index).
-func (b *Bundle) IndexJSON() []byte { return b.data }
+// IndexJSON is the index as JSON (data.permsets_index), written from its AST value on each call.
+func (b *Bundle) IndexJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, b.index); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
 
 // WriteTarGz writes a standard OPA bundle: .manifest (revision, roots), data.json holding the
 // index under permsets_index, and the rules.
 func (b *Bundle) WriteTarGz(w io.Writer) error {
-	// The index goes in as the JSON it already is, not decoded and encoded again.
-	data := map[string]any{IndexRoot: json.RawMessage(b.data)}
+	index, err := b.IndexJSON()
+	if err != nil {
+		return err
+	}
+	data := map[string]any{IndexRoot: json.RawMessage(index)}
 	roots := []string{PolicyRoot, IndexRoot}
 	ob := bundle.Bundle{
 		Manifest: bundle.Manifest{Revision: b.Revision, Roots: &roots, Metadata: map[string]any{"commit": b.Commit, "engine": Version}},

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/permsets/permsets/internal/parallel"
 	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/sets"
 )
@@ -25,6 +27,9 @@ type Index struct {
 	Sets      map[string]*setIndex      `json:"sets"`
 	Instances map[string]*instanceIndex `json:"instances"`
 	Suspended map[string]bool           `json:"suspended"`
+
+	setCovers map[string]*setCover // what each set grants, by fast-table position (with a catalog)
+	requires  [][]int              // the positions each position requires (with a catalog)
 }
 
 type catalogIndex struct {
@@ -93,6 +98,25 @@ const Never = int64(math.MaxInt64)
 
 // Compile builds the index of a valid model. The model must have no problems (sets.Result.OK).
 func Compile(m *sets.Model) (*Index, error) {
+	idx, err := prepare(m)
+	if err != nil {
+		return nil, err
+	}
+	// Instances are independent from here on (each has its own holding records): finish them
+	// in parallel. A reload under load then gets more than one goroutine's share of the CPU.
+	instances := make([]*instanceIndex, 0, len(idx.Instances))
+	for _, id := range sorted.Keys(idx.Instances) {
+		instances = append(instances, idx.Instances[id])
+	}
+	_ = parallel.Each(context.Background(), len(instances), 0, func(i int) {
+		idx.finishInstance(instances[i])
+	})
+	return idx, nil
+}
+
+// prepare compiles the catalog and the sets and gathers each instance's holding records,
+// sorted and unique per user; finishInstance does the rest, per instance.
+func prepare(m *sets.Model) (*Index, error) {
 	idx := &Index{
 		Sets:      make(map[string]*setIndex, len(m.Sets)),
 		Instances: make(map[string]*instanceIndex, len(m.Instances)),
@@ -168,25 +192,24 @@ func Compile(m *sets.Model) (*Index, error) {
 			}
 		}
 	}
-	var covers map[string]*setCover
-	var requires [][]int
 	if idx.Catalog != nil {
-		covers, requires = idx.covers()
+		idx.setCovers, idx.requires = idx.covers()
 	}
 	for _, ii := range idx.Instances {
-		idx.finishInstance(ii, covers, requires)
+		for u, hs := range ii.held {
+			slices.SortFunc(hs, compareHoldings)
+			ii.held[u] = slices.CompactFunc(hs, func(a, b *holding) bool { return compareHoldings(a, b) == 0 })
+		}
 	}
 	return idx, nil
 }
 
 // finishInstance numbers the instance's holding records (in a deterministic order), lists each
 // user's record ids and the holders of each set, and computes the fast table.
-func (idx *Index) finishInstance(ii *instanceIndex, covers map[string]*setCover, requires [][]int) {
+func (idx *Index) finishInstance(ii *instanceIndex) {
+	covers, requires := idx.setCovers, idx.requires
 	records := map[*holding]bool{}
-	for u, hs := range ii.held {
-		slices.SortFunc(hs, compareHoldings)
-		hs = slices.CompactFunc(hs, func(a, b *holding) bool { return compareHoldings(a, b) == 0 })
-		ii.held[u] = hs
+	for _, hs := range ii.held {
 		for _, h := range hs {
 			records[h] = true
 		}
@@ -232,29 +255,48 @@ func (idx *Index) finishInstance(ii *instanceIndex, covers map[string]*setCover,
 			}
 		}
 	}
+	// Many users hold exactly the same records (everyone in one assignment, say): they share one
+	// holdings list and one fast row, computed once.
+	type shared struct {
+		list []string
+		row  string
+	}
+	byRecords := map[string]*shared{}
+	var rb *rowBuilder
+	if idx.Catalog != nil {
+		ii.Fast = make(map[string]string, len(ii.held))
+		rb = newRowBuilder(idx, covers, requires)
+	}
 	holders := map[string]map[string]bool{}
+	var key strings.Builder
 	for u, hs := range ii.held {
-		list := make([]string, len(hs))
-		for i, h := range hs {
-			list[i] = ids[h]
+		key.Reset()
+		for _, h := range hs {
+			key.WriteString(ids[h])
+			key.WriteByte(' ')
 			if holders[h.Set] == nil {
 				holders[h.Set] = map[string]bool{}
 			}
 			holders[h.Set][u] = true
 		}
-		ii.Holdings[u] = list
+		sh := byRecords[key.String()]
+		if sh == nil {
+			sh = &shared{list: make([]string, len(hs))}
+			for i, h := range hs {
+				sh.list[i] = ids[h]
+			}
+			if rb != nil {
+				sh.row = rb.row(hs)
+			}
+			byRecords[key.String()] = sh
+		}
+		ii.Holdings[u] = sh.list
+		if rb != nil && !idx.Suspended[u] {
+			ii.Fast[u] = sh.row
+		}
 	}
 	for s, us := range holders {
 		ii.Holders[s] = sorted.Keys(us)
-	}
-	if idx.Catalog != nil {
-		ii.Fast = make(map[string]string, len(ii.held))
-		rb := newRowBuilder(idx, covers, requires)
-		for u, hs := range ii.held {
-			if !idx.Suspended[u] {
-				ii.Fast[u] = rb.row(hs)
-			}
-		}
 	}
 	ii.held = nil
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
-	"github.com/open-policy-agent/opa/v1/util"
 )
 
 // DecisionPaths are the rules of package permsets that answer queries (DESIGN section 5).
@@ -36,12 +34,8 @@ type Evaluator struct {
 
 // NewEvaluator loads a bundle into an in-memory store and prepares a query per decision path.
 func NewEvaluator(ctx context.Context, b *Bundle) (*Evaluator, error) {
-	var index any
-	if err := util.NewJSONDecoder(bytes.NewReader(b.data)).Decode(&index); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
-	}
-	store := inmem.NewFromObjectWithOpts(map[string]any{IndexRoot: index},
-		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	// The store holds the bundle's index value itself, not a copy: nothing writes to it.
+	store := inmem.NewFromASTObject(ast.NewObject([2]*ast.Term{ast.StringTerm(IndexRoot), ast.NewTerm(b.index)}))
 	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
 	mods := map[string]*ast.Module{}
 	for _, m := range b.Modules {

@@ -56,8 +56,9 @@ type Reloader struct {
 
 	mu         sync.Mutex // held for a whole load: loads never overlap
 	cache      *sets.Cache
-	generation uint64 // the last generation published by this reloader
-	lastErr    string // the error last logged; "" after a good load
+	compiler   *engine.Compiler // reuses the instances and sets a change did not touch
+	generation uint64           // the last generation published by this reloader
+	lastErr    string           // the error last logged; "" after a good load
 
 	lastParsed atomic.Int64
 	lastFiles  atomic.Int64
@@ -80,6 +81,7 @@ func NewReloader(o Options) *Reloader {
 		onReload: o.OnReload,
 		trigger:  make(chan struct{}, 1),
 		cache:    sets.NewCache(),
+		compiler: &engine.Compiler{},
 	}
 	st := r.state.Status()
 	st.Source = r.src.String()
@@ -287,7 +289,7 @@ func (r *Reloader) load(ctx context.Context) (snap *snapshot.Snapshot, sourceOK 
 		return nil, true, nil
 	}
 
-	b, err := engine.NewBundleWithRevision(m, commit, rev)
+	b, err := r.compiler.Bundle(ctx, m, commit, rev)
 	if err != nil {
 		return nil, true, fmt.Errorf("compile: %w", err)
 	}

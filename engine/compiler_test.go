@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/sets"
+)
+
+// TestCompilerReuse edits a generated repository step by step and compiles each revision with
+// one Compiler: every value must equal a fresh compilation's, and each step must reuse exactly
+// the instances and sets its edit did not touch.
+func TestCompilerReuse(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo")
+	o := synth.DefaultOptions()
+	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = dir, 3, 60, 200, 8, 2000, 10
+	if _, err := synth.Generate(o); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(t *testing.T, rel, old, new string) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s has no %q", rel, old)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &Compiler{}
+	compileBoth := func(t *testing.T) CompileStats {
+		t.Helper()
+		res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+		if err != nil || !res.OK() {
+			t.Fatalf("load: %v %v", err, res.Problems)
+		}
+		got, err := c.Bundle(context.Background(), res.Model, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := NewBundle(res.Model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Revision != want.Revision || got.index.Compare(want.index) != 0 {
+			t.Fatal("the incremental compilation differs from a fresh one")
+		}
+		return c.LastStats()
+	}
+	if s := compileBoth(t); s.InstancesReused != 0 || s.SetsReused != 0 || s.Instances != 3 || s.Sets != 60 {
+		t.Fatalf("first compilation: %+v", s)
+	}
+	steps := []struct {
+		name                        string
+		rel, old, new               string
+		instancesReused, setsReused int // instancesReused -1: any (the value must still match)
+	}{
+		{"unchanged", "", "", "", 3, 60},
+		{"role renamed", "roles/roles000.yaml", "name: Role 0001", "name: Renamed 0001", 3, 60},
+		{"set description", "sets/i000/sets000.yaml", "description: Synthetic permission set", "description: Edited set", 3, 60},
+		{"user added to an assignment on i002", "assignments/assignments000.yaml", "users:\n  - u000001\n", "users:\n  - u000003\n  - u000001\n", 2, 60},
+		{"set on i000 renamed", "sets/i000/sets000.yaml", "name: Set ", "name: Renamed set ", 2, 59},
+		{"user suspended", "users/users000.yaml", "logins: [gh-u000001]\n", "logins: [gh-u000001]\nsuspended: true\n", -1, 60},
+		{"catalog changed", "catalog.yaml", "description: Budgets and ledgers", "description: Budgets", 0, 0},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if st.rel != "" {
+				edit(t, st.rel, st.old, st.new)
+			}
+			s := compileBoth(t)
+			if st.instancesReused >= 0 && s.InstancesReused != st.instancesReused {
+				t.Errorf("reused %d of %d instances, want %d", s.InstancesReused, s.Instances, st.instancesReused)
+			}
+			if s.SetsReused != st.setsReused {
+				t.Errorf("reused %d of %d sets, want %d", s.SetsReused, s.Sets, st.setsReused)
+			}
+		})
+	}
+}
