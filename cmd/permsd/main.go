@@ -47,6 +47,9 @@ type options struct {
 	debounce       time.Duration
 	logLevel       string
 	drain          time.Duration
+
+	decisionLogOptions // decisionlog.go
+	followOptions      // follow.go
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -57,10 +60,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprint(stderr, `permsd follows a permsets config repository and answers decisions over OPA's REST API.
 
 Usage:
-  permsd --dir DIR [--addr 127.0.0.1:8181] [--token-file F] [--tls-cert F --tls-key F] [--allow-input-time]
+  permsd --dir DIR [--cache-dir DIR] [--addr 127.0.0.1:8181] [--token-file F] [--tls-cert F --tls-key F] [--allow-input-time]
+  permsd --git URL --branch BRANCH [--path SUBDIR] [--poll 30s] [--git-timeout 30s] [--cache-dir DIR]
+         [--webhook-secret-file F] [the other flags of --dir but --debounce]
+         [--decision-log FILE|- [--decision-log-mask /input/password,...]]
 
 Example:
   permsd --dir examples/nation
+  PERMSETS_GIT_TOKEN=... permsd --git https://github.com/org/access.git --branch live --webhook-secret-file /etc/permsd/webhook
   curl -s localhost:8181/v1/data/permsets/decision -d '{"input": {"user": "alice", "instance": "campaign", "permission": "finances=export"}}'
 
 Flags:
@@ -76,17 +83,25 @@ Flags:
 	fs.DurationVar(&o.debounce, "debounce", 100*time.Millisecond, "wait this long after the last file change before reloading")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&o.drain, "drain", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	checkDecisionLog := decisionLogFlags(fs, o)
+	checkFollow := followFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if o.dir == "" {
-		return nil, errors.New("no source: pass --dir DIR (permsd never serves a built-in default)")
+	if err := checkFollow(); err != nil {
+		return nil, err
+	}
+	if o.dir == "" && o.git == "" {
+		return nil, errors.New("no source: pass --dir DIR or --git URL --branch BRANCH (permsd never serves a built-in default)")
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if err := checkDecisionLog(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -126,32 +141,41 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 			return fmt.Errorf("--token-file %s is empty", o.tokenFile)
 		}
 	}
-	src, err := live.NewDirSource(o.dir, o.debounce, log)
+	follow, err := openFollow(o, log)
 	if err != nil {
 		return err
 	}
+	defer follow.Close()
+	src := follow.src
 	state := &snapshot.State{}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log})
+	dl, err := openDecisionLog(o, reg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDecisionLog(dl, log)
+	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log, DecisionLog: dl.Hook()})
 	if err != nil {
 		return err
 	}
 	reloader := live.NewReloader(live.Options{Source: src, State: state, Log: log,
-		OnReload: func(ok bool, _ string, _ uint64, _ time.Duration, _ error) {
+		// After each good revision it is persisted; a first load that fails serves the
+		// persisted one (follow.go).
+		OnReload: follow.onReload(ctx, state, func(ok bool, _ string, _ uint64, _ time.Duration, _ error) {
 			// A load allocates several times what the new revision keeps; the previous revision
 			// is garbage once its last requests finish. Give the memory back now rather than
 			// when the scavenger gets to it.
 			if ok {
 				debug.FreeOSMemory()
 			}
-		}})
+		})})
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: follow.route(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	if o.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {
@@ -161,7 +185,8 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
-	log.Info("permsd listening", "addr", ln.Addr().String(), "source", src.String(), "tls", o.tlsCert != "")
+	log.Info("permsd listening", "addr", ln.Addr().String(), "source", src.String(), "tls", o.tlsCert != "",
+		"cache_dir", follow.cacheDir(), "webhook", follow.webhook != nil)
 
 	reloadCtx, stopReload := context.WithCancel(context.Background())
 	defer stopReload()
@@ -173,7 +198,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	go func() {
 		for range hup {
 			log.Info("SIGHUP: reloading")
-			reloader.Trigger()
+			follow.reload(reloadCtx, reloader)
 		}
 	}()
 	served := make(chan error, 1)
@@ -189,6 +214,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	drainCtx, cancel := context.WithTimeout(context.Background(), o.drain)
 	defer cancel()
 	err = srv.Shutdown(drainCtx)
+	closeDecisionLog(dl, log) // every request has been logged: write the log out
 	stopReload()
 	<-reloaded
 	if err != nil {

@@ -34,6 +34,7 @@ type StatusResponse struct {
 	LastErrorAt string          `json:"last_error_at,omitempty"`
 	Reloads     Reloads         `json:"reloads"`
 	SourceOK    bool            `json:"source_ok"`
+	Persisted   bool            `json:"persisted,omitempty"` // serving the cache directory's last good revision
 	Counts      snapshot.Counts `json:"counts"`
 }
 
@@ -57,6 +58,7 @@ func (h *handler) status(w http.ResponseWriter, pretty bool) {
 	}
 	if snap := h.state.Current(); snap != nil {
 		resp.Revision, resp.Commit, resp.Generation, resp.Counts = snap.Revision, snap.Commit, snap.Generation, snap.Counts
+		resp.Persisted = snap.Persisted
 		if !snap.LoadedAt.IsZero() {
 			resp.LoadedAt = snap.LoadedAt.UTC().Format(time.RFC3339)
 		}

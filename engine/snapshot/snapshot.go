@@ -19,6 +19,10 @@ type Snapshot struct {
 	Generation uint64 // grows by one with every revision served
 	LoadedAt   time.Time
 	Counts     Counts
+	// Persisted is true for the last good revision read back from the cache directory at start,
+	// served because the source gave no good revision yet; a good load from the source replaces
+	// it (or, when it is the same revision, clears the flag).
+	Persisted bool
 }
 
 // Counts summarise what a revision holds, for /v1/status.

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/permsets/permsets/engine/decisionlog"
+)
+
+// decisionLogClose bounds how long SIGTERM waits for the decision log to be written out.
+const decisionLogClose = 5 * time.Second
+
+// decisionLogOptions are the decision-log part of options.
+type decisionLogOptions struct {
+	decisionLog     string
+	decisionLogMask []decisionlog.Mask
+}
+
+// decisionLogFlags binds --decision-log and --decision-log-mask; the returned function checks
+// them after parsing and fills o.
+func decisionLogFlags(fs *flag.FlagSet, o *options) func() error {
+	var mask string
+	fs.StringVar(&o.decisionLog, "decision-log", "", "write a decision log, JSON lines in OPA's decision-log shape with the revision, appended to `FILE` (created 0600), or - for stdout")
+	fs.StringVar(&mask, "decision-log-mask", "", "erase the comma-separated JSON pointers of `LIST` from every logged decision, as OPA's masks name them (e.g. /input/password,/input/resource/ssn)")
+	return func() error {
+		ms, err := decisionlog.ParseMasks(mask)
+		if err != nil {
+			return errors.New("--decision-log-mask: " + err.Error())
+		}
+		if len(ms) > 0 && o.decisionLog == "" {
+			return errors.New("--decision-log-mask needs --decision-log")
+		}
+		o.decisionLogMask = ms
+		return nil
+	}
+}
+
+// openDecisionLog starts the writer of --decision-log, or returns nil (a log that is off).
+func openDecisionLog(o *options, reg prometheus.Registerer, log *slog.Logger) (*decisionlog.Writer, error) {
+	if o.decisionLog == "" {
+		return nil, nil
+	}
+	return decisionlog.Open(o.decisionLog, decisionlog.Options{Mask: o.decisionLogMask, Registry: reg,
+		Log: log.With("component", "decisionlog")})
+}
+
+// closeDecisionLog writes out what the decision log holds (on SIGTERM, once the HTTP server
+// has stopped). Closing again is harmless.
+func closeDecisionLog(dl *decisionlog.Writer, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), decisionLogClose)
+	defer cancel()
+	if err := dl.Close(ctx); err != nil {
+		log.Error("decision log", "error", err)
+	}
+}

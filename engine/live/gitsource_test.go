@@ -1,0 +1,351 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/internal/testutil"
+)
+
+// gitRemote is a bare repository on disk (the remote permsd follows) and a work repository
+// that commits the example under access/ and pushes it to the remote's branch live, all with
+// go-git.
+type gitRemote struct {
+	t    *testing.T
+	bare string
+	work string // the work tree; the config is at work/access
+	repo *git.Repository
+}
+
+func newGitRemote(t *testing.T) *gitRemote {
+	t.Helper()
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	if _, err := git.PlainInit(bare, true); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	if err := os.CopyFS(filepath.Join(work, "access"), os.DirFS(example)); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WriteFile(t, work, "README.md", "not config\n")
+	repo, err := git.PlainInit(work, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
+		t.Fatal(err)
+	}
+	r := &gitRemote{t: t, bare: bare, work: work, repo: repo}
+	r.commitAndPush("the example")
+	return r
+}
+
+// commitAndPush commits every change of the work tree and pushes it to live; it returns the
+// commit.
+func (r *gitRemote) commitAndPush(msg string) string {
+	r.t.Helper()
+	wt, err := r.repo.Worktree()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		r.t.Fatal(err)
+	}
+	sig := &object.Signature{Name: "test", Email: "test@example.com", When: time.Now()}
+	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	err = r.repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/live"}})
+	if err != nil && err != git.NoErrAlreadyUpToDate {
+		r.t.Fatal(err)
+	}
+	return h.String()
+}
+
+// rename sets a display name in the config, committed and pushed: a new revision.
+func (r *gitRemote) rename(n int) string {
+	r.t.Helper()
+	testutil.WriteFile(r.t, r.work, "access/sets/campaign/bookkeeper.yaml", fmt.Sprintf("apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper %d\npermissions: [finances=edit, people=read]\n", n))
+	return r.commitAndPush(fmt.Sprintf("rename %d", n))
+}
+
+// gitHarness is a reloader over a GitSource.
+type gitHarness struct {
+	*harness
+	git *GitSource
+}
+
+func newGitHarness(t *testing.T, o GitOptions) *gitHarness {
+	t.Helper()
+	h := &harness{t: t, state: &snapshot.State{}, logs: &lockedBuffer{}}
+	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.CacheDir == "" {
+		o.CacheDir = t.TempDir()
+	}
+	o.Log = log
+	src, err := NewGitSource(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	h.r = NewReloader(Options{Source: src, State: h.state, Log: log,
+		OnReload: func(ok bool, revision string, generation uint64, took time.Duration, err error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.reloads = append(h.reloads, reloadEvent{ok, revision, generation, took, err})
+		}})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", h.logs)
+		}
+	})
+	return &gitHarness{harness: h, git: src}
+}
+
+func TestGitSourceFollowsTheBranch(t *testing.T) {
+	remote := newGitRemote(t)
+	first, err := remote.repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newGitHarness(t, GitOptions{URL: "file://" + remote.bare, Branch: "live", Path: "access", Poll: 20 * time.Millisecond})
+	h.start()
+	h.waitGeneration(1)
+	cur := h.current()
+	if cur.Commit != first.Hash().String() {
+		t.Errorf("commit %s, want %s", cur.Commit, first.Hash())
+	}
+	if want := expectedRevision(t, filepath.Join(remote.work, "access")); cur.Revision != want {
+		t.Errorf("revision %s, want %s", cur.Revision, want)
+	}
+	if st := h.state.Status(); !st.SourceOK || st.Source != "git file://"+remote.bare+"@live path access" {
+		t.Errorf("status %+v", st)
+	}
+
+	// A push is picked up by polling.
+	second := remote.rename(1)
+	h.waitGeneration(2)
+	if cur := h.current(); cur.Commit != second || cur.Revision != expectedRevision(t, filepath.Join(remote.work, "access")) {
+		t.Errorf("after the push: commit %s revision %s", cur.Commit, cur.Revision)
+	}
+	// A commit that does not touch the config: a new commit, the same revision.
+	testutil.WriteFile(t, remote.work, "README.md", "still not config\n")
+	third := remote.commitAndPush("readme")
+	h.waitFor("the third commit", func() bool { return h.state.Current().Commit == third })
+	if cur := h.current(); cur.Revision != expectedRevision(t, filepath.Join(remote.work, "access")) {
+		t.Errorf("revision changed by a commit outside the config root")
+	}
+	// The clone holds no work tree and no remote configured (no URL written to disk).
+	cfg, err := os.ReadFile(filepath.Join(h.git.repoDir, "config"))
+	if err != nil || strings.Contains(string(cfg), "remote") {
+		t.Errorf("clone config: %v\n%s", err, cfg)
+	}
+}
+
+func TestGitSourceRemoteGoneAndBack(t *testing.T) {
+	remote := newGitRemote(t)
+	h := newGitHarness(t, GitOptions{URL: remote.bare, Branch: "live", Path: "access", Poll: 20 * time.Millisecond})
+	h.start()
+	h.waitGeneration(1)
+	served := h.current()
+
+	moved := remote.bare + ".away"
+	if err := os.Rename(remote.bare, moved); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("source_ok false", func() bool { return !h.state.Status().SourceOK })
+	st := h.state.Status()
+	if !strings.Contains(st.LastError, "fetch "+remote.bare+": ") {
+		t.Errorf("last_error %q does not say which fetch failed", st.LastError)
+	}
+	if cur := h.current(); cur != served {
+		t.Errorf("the revision served changed while the remote was gone")
+	}
+	// The failure is logged once, however many polls fail (the first poll after the rename may
+	// see the repository half gone, a different error).
+	time.Sleep(60 * time.Millisecond)
+	logged := h.logs.count("fetch failed")
+	time.Sleep(100 * time.Millisecond)
+	if n := h.logs.count("fetch failed"); n != logged || n > 2 {
+		t.Errorf("the fetch failure was logged %d times, then %d", logged, n)
+	}
+
+	if err := os.Rename(moved, remote.bare); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("source_ok true", func() bool { st := h.state.Status(); return st.SourceOK && st.LastError == "" })
+	if cur := h.current(); cur.Generation != 1 || cur.Revision != served.Revision {
+		t.Errorf("after recovery: generation %d revision %s", cur.Generation, cur.Revision)
+	}
+	// And it follows pushes again.
+	remote.rename(2)
+	h.waitGeneration(2)
+}
+
+func TestGitSourceBranchOrPathMissing(t *testing.T) {
+	remote := newGitRemote(t)
+	for _, tc := range []struct {
+		note, branch, path, want string
+	}{
+		{note: "no such branch", branch: "nope", want: "couldn't find remote ref"},
+		{note: "no such path", branch: "live", path: "nope", want: "nope does not exist"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			h := newGitHarness(t, GitOptions{URL: remote.bare, Branch: tc.branch, Path: tc.path, Poll: time.Hour})
+			err := h.r.LoadOnce(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if h.state.Current() != nil {
+				t.Error("something is served")
+			}
+		})
+	}
+}
+
+// N requests for a fetch made while none has started are served by one fetch; N made while one
+// is running, by one more after it.
+func TestGitFetchCollapses(t *testing.T) {
+	remote := newGitRemote(t)
+	src, err := NewGitSource(GitOptions{URL: remote.bare, Branch: "live", CacheDir: t.TempDir(), Poll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	const n = 16
+
+	gate := make(chan struct{})
+	src.beforeFetch = func() { <-gate }
+	flights := make([]*flight, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); flights[i] = src.request() }()
+	}
+	wg.Wait()
+	close(gate)
+	for i, f := range flights {
+		<-f.done
+		if f != flights[0] || f.err != nil {
+			t.Fatalf("request %d: another fetch, or %v", i, f.err)
+		}
+	}
+	if got := src.Fetches(); got != 1 {
+		t.Errorf("%d concurrent requests: %d fetches, want 1", n, got)
+	}
+
+	// One fetch running (held up by a reader of the clone); n requests meanwhile: one more.
+	src.beforeFetch = nil
+	src.repoMu.RLock()
+	running := src.request()
+	for {
+		src.mu.Lock()
+		started := running.started
+		src.mu.Unlock()
+		if started {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); flights[i] = src.request() }()
+	}
+	wg.Wait()
+	src.repoMu.RUnlock()
+	<-running.done
+	for i, f := range flights {
+		<-f.done
+		if f == running || f != flights[0] {
+			t.Fatalf("request %d was not served by the one fetch queued", i)
+		}
+	}
+	if got := src.Fetches(); got != 3 {
+		t.Errorf("%d requests during a fetch: %d fetches in all, want 3", n, got)
+	}
+	// Fetch waits for its fetch.
+	if err := src.Fetch(context.Background()); err != nil || src.Fetches() != 4 {
+		t.Errorf("Fetch: %v, %d fetches", err, src.Fetches())
+	}
+}
+
+// A remote that accepts the connection and never answers: the fetch gives up after the
+// timeout.
+func TestGitFetchTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	h := newGitHarness(t, GitOptions{URL: "http://" + ln.Addr().String() + "/repo.git", Branch: "live", Poll: time.Hour, Timeout: 300 * time.Millisecond})
+	start := time.Now()
+	err = h.r.LoadOnce(context.Background())
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "timed out after 300ms") {
+		t.Errorf("error %v", err)
+	}
+	if took > 3*time.Second {
+		t.Errorf("the fetch took %v with a 300ms timeout", took)
+	}
+	if st := h.state.Status(); st.SourceOK || !strings.Contains(st.LastError, "fetch http://") {
+		t.Errorf("status %+v", st)
+	}
+}
+
+func TestGitScrub(t *testing.T) {
+	t.Setenv("PERMSETS_GIT_TOKEN", "env/tok=en")
+	src, err := NewGitSource(GitOptions{URL: "https://bot:url%2Fsecret@example.com/org/repo.git", Branch: "live", CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := src.String(); s != "git https://bot:xxxxx@example.com/org/repo.git@live" {
+		t.Errorf("String %q", s)
+	}
+	for _, msg := range []string{
+		"fetch https://bot:url%2Fsecret@example.com/org/repo.git: denied",
+		"Get \"https://bot:url/secret@example.com/org/repo.git/info/refs\": eof",
+		"token env/tok=en refused; env%2Ftok%3Den too",
+		"redirected to https://other:hunter2@evil.example/",
+	} {
+		got := src.scrub(msg)
+		for _, secret := range []string{"url%2Fsecret", "url/secret", "env/tok=en", "env%2Ftok%3Den", "hunter2"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("scrub(%q) = %q: shows %q", msg, got, secret)
+			}
+		}
+	}
+}
