@@ -237,14 +237,29 @@ var agentCases = []map[string]any{
 // (credentials.bearer.token_path).
 func TestStockOPAAgents(t *testing.T) {
 	opa := stockOPA(t)
+	// permsd follows a Git branch (the change is a push) without a token, and a directory
+	// (the change is a file edit) with one.
 	for _, token := range []string{"", "s3cret-agent-token"} {
-		name := "no token"
+		name := "git push, no token"
 		if token != "" {
-			name = "bearer token"
+			name = "directory edit, bearer token"
 		}
 		t.Run(name, func(t *testing.T) {
-			dir := testutil.CopyTree(t, "../../examples/nation")
-			args := []string{"--dir", dir, "--debounce", "20ms"}
+			var args []string
+			var change func()
+			const bookkeeper = "sets/campaign/bookkeeper.yaml"
+			if token == "" {
+				remote := newGitRemote(t)
+				args = []string{"--git", remote.bare, "--branch", "live", "--path", "access", "--poll", "100ms", "--cache-dir", t.TempDir()}
+				change = func() {
+					remote.commit("people=read no longer in bookkeeper", "access/"+bookkeeper,
+						"apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper\npermissions: [finances=edit]\n")
+				}
+			} else {
+				dir := testutil.CopyTree(t, "../../examples/nation")
+				args = []string{"--dir", dir, "--debounce", "20ms"}
+				change = func() { testutil.Replace(t, dir, bookkeeper, "  - people=read\n", "") }
+			}
 			tokenFile := ""
 			if token != "" {
 				// One file for permsd and the agents, as a mounted Secret: both trim the newline.
@@ -293,7 +308,7 @@ func TestStockOPAAgents(t *testing.T) {
 			}
 
 			// A permission removed from a set: a new revision, which both agents pick up.
-			testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "  - people=read\n", "")
+			change()
 			var rev2 string
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 				if rev2 = servedRevision(t, d.url, token); rev2 != rev1 {

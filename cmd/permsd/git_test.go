@@ -63,7 +63,14 @@ func newGitRemote(t *testing.T) *gitRemote {
 // rename changes a display name (a new revision), commits and pushes; it returns the commit.
 func (r *gitRemote) rename(n int) string {
 	r.t.Helper()
-	testutil.WriteFile(r.t, r.work, "access/sets/campaign/bookkeeper.yaml", fmt.Sprintf("apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper %d\npermissions: [finances=edit, people=read]\n", n))
+	return r.commit(fmt.Sprintf("rename %d", n), "access/sets/campaign/bookkeeper.yaml",
+		fmt.Sprintf("apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper %d\npermissions: [finances=edit, people=read]\n", n))
+}
+
+// commit writes one file of the work tree, commits and pushes to live; it returns the commit.
+func (r *gitRemote) commit(msg, rel, content string) string {
+	r.t.Helper()
+	testutil.WriteFile(r.t, r.work, rel, content)
 	wt, err := r.repo.Worktree()
 	if err != nil {
 		r.t.Fatal(err)
@@ -72,7 +79,7 @@ func (r *gitRemote) rename(n int) string {
 		r.t.Fatal(err)
 	}
 	sig := &gitobject.Signature{Name: "test", Email: "test@example.com", When: time.Now()}
-	h, err := wt.Commit(fmt.Sprintf("rename %d", n), &git.CommitOptions{Author: sig, Committer: sig, All: true})
+	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
 	if err != nil {
 		r.t.Fatal(err)
 	}
