@@ -6,6 +6,15 @@ FUZZTIME ?= 10s
 
 .PHONY: run test build bench fuzz lint vet clean opa soak loadtest
 
+# Every fuzz target, as package:Name; make test runs each for FUZZTIME, make fuzz for FUZZ_LONG.
+FUZZ_TARGETS := sets:FuzzParsePermission sets:FuzzParseFile engine:FuzzDecisionInput \
+	engine/server:FuzzDecisionBody engine/server:FuzzWebhook plan:FuzzLoadCustomRules \
+	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList
+fuzz-each = @for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t for $(1)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) ./$${t%%:*} || exit 1; \
+	done
+
 ## run: the decision daemon on examples/nation, on 127.0.0.1:8181 (Ctrl-C stops it)
 run: build
 	$(BIN)/permsd --dir $(EXAMPLE)
@@ -17,11 +26,7 @@ build:
 ## test: every test, the brief fuzz runs, vet and gofmt (under 10 minutes on 2 cores)
 test: lint opa
 	$(GO) test -count=1 ./...
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZTIME) ./sets
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZTIME) ./sets
-	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZTIME) ./engine
-	$(GO) test -run '^$$' -fuzz '^FuzzDecisionBody$$' -fuzztime $(FUZZTIME) ./engine/server
-	$(GO) test -run '^$$' -fuzz '^FuzzLoadCustomRules$$' -fuzztime $(FUZZTIME) ./plan
+	$(call fuzz-each,$(FUZZTIME))
 
 ## opa: a stock opa binary built from the module proxy (cached; the compatibility test uses it)
 opa:
@@ -36,11 +41,7 @@ lint:
 ## fuzz: the fuzz targets for longer (FUZZ_LONG=30m make fuzz)
 FUZZ_LONG ?= 5m
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePermission$$' -fuzztime $(FUZZ_LONG) ./sets
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime $(FUZZ_LONG) ./sets
-	$(GO) test -run '^$$' -fuzz '^FuzzDecisionInput$$' -fuzztime $(FUZZ_LONG) ./engine
-	$(GO) test -run '^$$' -fuzz '^FuzzDecisionBody$$' -fuzztime $(FUZZ_LONG) ./engine/server
-	$(GO) test -run '^$$' -fuzz '^FuzzLoadCustomRules$$' -fuzztime $(FUZZ_LONG) ./plan
+	$(call fuzz-each,$(FUZZ_LONG))
 
 ## bench: Go benchmarks (on the large generated repository) and validate timings on three sizes
 BENCH_DIR ?= .cache/bench
@@ -51,6 +52,7 @@ bench: build
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Allow$$|Decision$$' -benchtime 20000x -count 4 ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'WhoCan' -benchtime 200x ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Build|StockOPANaive' -benchtime 3x ./engine
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Audit' -benchmem -benchtime 3x ./audit
 	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh
 	LARGE=$(BENCH_DIR)/large ./scripts/bench-plan.sh
 

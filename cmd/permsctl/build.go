@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 )
@@ -27,23 +26,7 @@ the rules. 'opa run --server --bundle FILE' then answers exactly as permsd does.
 			if err != nil {
 				return err
 			}
-			// Written aside and renamed, so a failed build never leaves half a bundle behind.
-			tmp, err := os.CreateTemp(filepath.Dir(out), ".permsets-bundle-*")
-			if err != nil {
-				return &exitError{code: exitProblems, err: err}
-			}
-			defer os.Remove(tmp.Name())
-			if err := l.bundle.WriteTarGz(tmp); err != nil {
-				tmp.Close()
-				return &exitError{code: exitProblems, err: err}
-			}
-			if err := tmp.Close(); err != nil {
-				return &exitError{code: exitProblems, err: err}
-			}
-			if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-				return &exitError{code: exitProblems, err: err}
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
+			if err := writeFileAtomic(out, l.bundle.WriteTarGz); err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}
 			info, err := os.Stat(out)

@@ -20,33 +20,9 @@ type loaded struct {
 // repository holding dir, and compiles it. Config problems are printed to stderr and end the
 // command with exit code 1: nothing is ever answered from an invalid config.
 func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool) (*loaded, error) {
-	var (
-		res    *sets.Result
-		commit string
-		err    error
-	)
-	if rev == "" {
-		res, err = sets.LoadDir(ctx, dir, sets.Options{})
-	} else {
-		var r *source.Revision
-		if r, err = source.AtRevision(ctx, dir, rev); err != nil {
-			return nil, &exitError{code: exitProblems, err: err}
-		}
-		commit = r.Commit
-		res, err = sets.Load(ctx, r.FS, sets.Options{})
-	}
+	res, commit, err := g.loadModel(ctx, dir, rev)
 	if err != nil {
-		return nil, &exitError{code: exitProblems, err: err}
-	}
-	if !res.OK() {
-		for _, p := range res.Problems {
-			fmt.Fprintln(g.stderr, p.String())
-		}
-		at := dir
-		if rev != "" {
-			at = fmt.Sprintf("%s at %s", dir, rev)
-		}
-		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s has %s; run permsctl validate", at, plural(len(res.Problems), "problem"))}
+		return nil, err
 	}
 	b, err := engine.NewBundle(res.Model, commit)
 	if err != nil {
@@ -59,6 +35,36 @@ func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool
 		}
 	}
 	return l, nil
+}
+
+// loadModel loads and checks the config root dir as it is on disk, or at Git revision rev of
+// the repository holding dir (commit is then its commit). Problems are printed to stderr and
+// end the command with exit code 1.
+func (g *globals) loadModel(ctx context.Context, dir, rev string) (res *sets.Result, commit string, err error) {
+	if rev == "" {
+		res, err = sets.LoadDir(ctx, dir, sets.Options{})
+	} else {
+		var r *source.Revision
+		if r, err = source.AtRevision(ctx, dir, rev); err != nil {
+			return nil, "", &exitError{code: exitProblems, err: err}
+		}
+		commit = r.Commit
+		res, err = sets.Load(ctx, r.FS, sets.Options{})
+	}
+	if err != nil {
+		return nil, "", &exitError{code: exitProblems, err: err}
+	}
+	if !res.OK() {
+		for _, p := range res.Problems {
+			fmt.Fprintln(g.stderr, p.String())
+		}
+		at := dir
+		if rev != "" {
+			at = fmt.Sprintf("%s at %s", dir, rev)
+		}
+		return nil, "", &exitError{code: exitProblems, err: fmt.Errorf("%s has %s; run permsctl validate", at, plural(len(res.Problems), "problem"))}
+	}
+	return res, commit, nil
 }
 
 // requireInstance fails the command when the config has no instance id.

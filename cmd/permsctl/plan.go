@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 				return err
 			}
 			if o.out != "" {
-				if err := writePlanFile(o.out, p); err != nil {
+				if err := writeFileAtomic(o.out, func(w io.Writer) error { return writeJSON(w, p) }); err != nil {
 					return &exitError{code: exitProblems, err: err}
 				}
 			}
@@ -209,24 +210,4 @@ func loadedRevision(side plan.Side, res *sets.Result, fsys fs.FS) (*plan.Revisio
 		}
 	}
 	return rev, nil
-}
-
-// writePlanFile saves the plan as JSON, written aside and renamed.
-func writePlanFile(path string, p *plan.Plan) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".permsets-plan-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := writeJSON(tmp, p); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

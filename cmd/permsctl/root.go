@@ -72,6 +72,9 @@ func newRootCommand(g *globals) *cobra.Command {
 		Long: `permsctl works on a permsets config repository: permission sets, roles and assignments
 kept as YAML in Git. It validates them, answers decisions, plans changes for review and
 publishes approved revisions.`,
+		Example: `  permsctl validate
+  permsctl -C access plan --base origin/live
+  permsctl init access --instance prod --owner alice`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,7 +93,7 @@ publishes approved revisions.`,
 	}
 	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if started in `DIR`")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(newValidateCommand(g), newCheckCommand(g), newEffectiveCommand(g), newWhoCanCommand(g), newBuildCommand(g), newPlanCommand(g), newApplyCommand(g))
+	root.AddCommand(newValidateCommand(g), newCheckCommand(g), newEffectiveCommand(g), newWhoCanCommand(g), newBuildCommand(g), newPlanCommand(g), newApplyCommand(g), newAuditCommand(g), newInitCommand(g), newExportCommand(g), newImportCommand(g), newDuplicateCommand(g), newCompletionCommand())
 	return root
 }
 

@@ -29,6 +29,8 @@ func newValidateCommand(g *globals) *cobra.Command {
 		Long: `validate loads every YAML file of the config repository, checks each document against its
 JSON Schema and every reference across documents, and prints every problem as
 file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it is not.`,
+		Example: `  permsctl validate
+  permsctl validate examples/nation --format json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := formatFlag(o.format, "text", "json"); err != nil {

@@ -334,7 +334,10 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	// Fixed (back to the served content): LastError cleared, the recovery logged, and as the
 	// content is the one served, no new generation.
 	testutil.Replace(t, h.dir, "roles/organizers.yaml", "members: [sam, lena, nobody]", "members: [sam, lena]")
-	h.waitFor("recovery", func() bool { return h.state.Status().LastError == "" })
+	// The status is published before the recovery is logged and reported: wait for all three.
+	h.waitFor("recovery", func() bool {
+		return h.state.Status().LastError == "" && h.logs.count("config is valid again") == 1 && h.lastReload().ok
+	})
 	st = h.state.Status()
 	if !st.LastErrorAt.IsZero() || st.ReloadsOK < 2 {
 		t.Errorf("status after the fix %+v", st)
