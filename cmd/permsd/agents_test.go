@@ -250,9 +250,9 @@ func TestStockOPAAgents(t *testing.T) {
 			const bookkeeper = "sets/campaign/bookkeeper.yaml"
 			if token == "" {
 				remote := newGitRemote(t)
-				args = []string{"--git", remote.bare, "--branch", "live", "--path", "access", "--poll", "100ms", "--cache-dir", t.TempDir()}
+				args = []string{"--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "100ms", "--cache-dir", t.TempDir()}
 				change = func() {
-					remote.commit("people=read no longer in bookkeeper", "access/"+bookkeeper,
+					remote.Commit("people=read no longer in bookkeeper", "access/"+bookkeeper,
 						"apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper\npermissions: [finances=edit]\n")
 				}
 			} else {

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,73 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
-	gitobject "github.com/go-git/go-git/v5/plumbing/object"
-
 	"github.com/permsets/permsets/engine/live"
 	"github.com/permsets/permsets/internal/testutil"
 )
 
-// gitRemote is a bare repository on disk, the remote permsd follows, and a work repository
-// that commits the example under access/ and pushes to the remote's branch live; all go-git.
-type gitRemote struct {
-	t    *testing.T
-	bare string
-	work string
-	repo *git.Repository
-}
-
-func newGitRemote(t *testing.T) *gitRemote {
-	t.Helper()
-	bare := filepath.Join(t.TempDir(), "remote.git")
-	if _, err := git.PlainInit(bare, true); err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	if err := os.CopyFS(filepath.Join(work, "access"), os.DirFS("../../examples/nation")); err != nil {
-		t.Fatal(err)
-	}
-	repo, err := git.PlainInit(work, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
-		t.Fatal(err)
-	}
-	r := &gitRemote{t: t, bare: bare, work: work, repo: repo}
-	r.rename(0)
+func newGitRemote(t *testing.T) *testutil.GitRemote {
+	r := testutil.NewGitRemote(t, "../../examples/nation")
+	r.Rename(0)
 	return r
-}
-
-// rename changes a display name (a new revision), commits and pushes; it returns the commit.
-func (r *gitRemote) rename(n int) string {
-	r.t.Helper()
-	return r.commit(fmt.Sprintf("rename %d", n), "access/sets/campaign/bookkeeper.yaml",
-		fmt.Sprintf("apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper %d\npermissions: [finances=edit, people=read]\n", n))
-}
-
-// commit writes one file of the work tree, commits and pushes to live; it returns the commit.
-func (r *gitRemote) commit(msg, rel, content string) string {
-	r.t.Helper()
-	testutil.WriteFile(r.t, r.work, rel, content)
-	wt, err := r.repo.Worktree()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		r.t.Fatal(err)
-	}
-	sig := &gitobject.Signature{Name: "test", Email: "test@example.com", When: time.Now()}
-	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	err = r.repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/live"}})
-	if err != nil && err != git.NoErrAlreadyUpToDate {
-		r.t.Fatal(err)
-	}
-	return h.String()
 }
 
 // launch starts permsd (the test binary) with env added and waits until it listens, not until
@@ -245,13 +185,13 @@ func gitAllowed(t *testing.T, url, token string) string {
 func TestGitPollRemoteGoneAndBack(t *testing.T) {
 	remote := newGitRemote(t)
 	cache := t.TempDir()
-	url := "file://" + remote.bare
+	url := "file://" + remote.Bare
 	d := gitLaunch(t, nil, "--git", url, "--branch", "live", "--path", "access", "--poll", "30ms", "--cache-dir", cache)
 	first := d.waitGitStatus(t, "", "the first revision", func(s gitStatus) bool { return s.Revision != "" })
 	if first.Source != "git "+url+"@live path access" || !first.SourceOK || first.Persisted {
 		t.Errorf("status %+v", first)
 	}
-	second := remote.rename(1)
+	second := remote.Rename(1)
 	st := d.waitGitStatus(t, "", "the pushed commit", func(s gitStatus) bool { return s.Commit == second })
 	if st.Revision == first.Revision {
 		t.Error("a new commit with a new name, and the same revision")
@@ -267,8 +207,8 @@ func TestGitPollRemoteGoneAndBack(t *testing.T) {
 		t.Errorf("webhook without a secret: %d %s", code, body)
 	}
 
-	moved := remote.bare + ".moved"
-	if err := os.Rename(remote.bare, moved); err != nil {
+	moved := remote.Bare + ".moved"
+	if err := os.Rename(remote.Bare, moved); err != nil {
 		t.Fatal(err)
 	}
 	gone := d.waitGitStatus(t, "", "source_ok false", func(s gitStatus) bool { return !s.SourceOK })
@@ -278,7 +218,7 @@ func TestGitPollRemoteGoneAndBack(t *testing.T) {
 	if rev := gitAllowed(t, d.url, ""); rev != st.Revision {
 		t.Errorf("answered from %s", rev)
 	}
-	if err := os.Rename(moved, remote.bare); err != nil {
+	if err := os.Rename(moved, remote.Bare); err != nil {
 		t.Fatal(err)
 	}
 	back := d.waitGitStatus(t, "", "source_ok true", func(s gitStatus) bool { return s.SourceOK && s.LastError == "" })
@@ -321,7 +261,7 @@ func TestGitWebhook(t *testing.T) {
 	const secret, token = "webhook-secret", "bearer-token"
 	testutil.WriteFile(t, dir, "secret", secret+"\n")
 	testutil.WriteFile(t, dir, "token", token+"\n")
-	d := gitLaunch(t, nil, "--git", remote.bare, "--branch", "live", "--path", "access", "--poll", "1h",
+	d := gitLaunch(t, nil, "--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "1h",
 		"--cache-dir", filepath.Join(dir, "cache"), "--webhook-secret-file", filepath.Join(dir, "secret"), "--token-file", filepath.Join(dir, "token"))
 	first := d.waitGitStatus(t, token, "the first revision", func(s gitStatus) bool { return s.Revision != "" })
 
@@ -343,7 +283,7 @@ func TestGitWebhook(t *testing.T) {
 			t.Errorf("%s: %d %s", tc.note, code, body)
 		}
 	}
-	second := remote.rename(1)
+	second := remote.Rename(1)
 	time.Sleep(50 * time.Millisecond)
 	if s := d.gitStatusOf(t, token); s.Commit == second {
 		t.Fatal("fetched before the webhook: polling is not off")
@@ -371,7 +311,7 @@ func TestGitWebhook(t *testing.T) {
 func TestGitKilledThenRemoteGone(t *testing.T) {
 	remote := newGitRemote(t)
 	cache := t.TempDir()
-	args := []string{"--git", remote.bare, "--branch", "live", "--path", "access", "--poll", "20ms", "--cache-dir", cache, "--log-level", "debug"}
+	args := []string{"--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "20ms", "--cache-dir", cache, "--log-level", "debug"}
 	d := gitLaunch(t, nil, args...)
 	first := d.waitGitStatus(t, "", "the first revision", func(s gitStatus) bool { return s.Revision != "" })
 	for deadline := time.Now().Add(10 * time.Second); gitPersistedRevision(t, cache) != first.Revision; time.Sleep(10 * time.Millisecond) {
@@ -379,10 +319,10 @@ func TestGitKilledThenRemoteGone(t *testing.T) {
 			t.Fatal("not persisted")
 		}
 	}
-	remote.rename(1)
+	remote.Rename(1)
 	d.waitGitLog(t, "fetched a new commit") // the reload starts now
 	d.gitKill9(t)
-	if err := os.RemoveAll(remote.bare); err != nil {
+	if err := os.RemoveAll(remote.Bare); err != nil {
 		t.Fatal(err)
 	}
 	persisted := gitPersistedRevision(t, cache)

@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -12,76 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"github.com/permsets/permsets/engine/snapshot"
 	"github.com/permsets/permsets/internal/testutil"
 )
 
-// gitRemote is a bare repository on disk (the remote permsd follows) and a work repository
-// that commits the example under access/ and pushes it to the remote's branch live, all with
-// go-git.
-type gitRemote struct {
-	t    *testing.T
-	bare string
-	work string // the work tree; the config is at work/access
-	repo *git.Repository
-}
-
-func newGitRemote(t *testing.T) *gitRemote {
-	t.Helper()
-	bare := filepath.Join(t.TempDir(), "remote.git")
-	if _, err := git.PlainInit(bare, true); err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	if err := os.CopyFS(filepath.Join(work, "access"), os.DirFS(example)); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WriteFile(t, work, "README.md", "not config\n")
-	repo, err := git.PlainInit(work, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
-		t.Fatal(err)
-	}
-	r := &gitRemote{t: t, bare: bare, work: work, repo: repo}
-	r.commitAndPush("the example")
-	return r
-}
-
-// commitAndPush commits every change of the work tree and pushes it to live; it returns the
-// commit.
-func (r *gitRemote) commitAndPush(msg string) string {
-	r.t.Helper()
-	wt, err := r.repo.Worktree()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		r.t.Fatal(err)
-	}
-	sig := &object.Signature{Name: "test", Email: "test@example.com", When: time.Now()}
-	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	err = r.repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/live"}})
-	if err != nil && err != git.NoErrAlreadyUpToDate {
-		r.t.Fatal(err)
-	}
-	return h.String()
-}
-
-// rename sets a display name in the config, committed and pushed: a new revision.
-func (r *gitRemote) rename(n int) string {
-	r.t.Helper()
-	testutil.WriteFile(r.t, r.work, "access/sets/campaign/bookkeeper.yaml", fmt.Sprintf("apiVersion: permsets/v1\nkind: PermissionSet\nid: bookkeeper\ninstances: [campaign]\nname: Bookkeeper %d\npermissions: [finances=edit, people=read]\n", n))
-	return r.commitAndPush(fmt.Sprintf("rename %d", n))
-}
+func newGitRemote(t *testing.T) *testutil.GitRemote { return testutil.NewGitRemote(t, example) }
 
 // gitHarness is a reloader over a GitSource.
 type gitHarness struct {
@@ -118,35 +52,35 @@ func newGitHarness(t *testing.T, o GitOptions) *gitHarness {
 
 func TestGitSourceFollowsTheBranch(t *testing.T) {
 	remote := newGitRemote(t)
-	first, err := remote.repo.Head()
+	first, err := remote.Repo.Head()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newGitHarness(t, GitOptions{URL: "file://" + remote.bare, Branch: "live", Path: "access", Poll: 20 * time.Millisecond})
+	h := newGitHarness(t, GitOptions{URL: "file://" + remote.Bare, Branch: "live", Path: "access", Poll: 20 * time.Millisecond})
 	h.start()
 	h.waitGeneration(1)
 	cur := h.current()
 	if cur.Commit != first.Hash().String() {
 		t.Errorf("commit %s, want %s", cur.Commit, first.Hash())
 	}
-	if want := expectedRevision(t, filepath.Join(remote.work, "access")); cur.Revision != want {
+	if want := expectedRevision(t, filepath.Join(remote.Work, "access")); cur.Revision != want {
 		t.Errorf("revision %s, want %s", cur.Revision, want)
 	}
-	if st := h.state.Status(); !st.SourceOK || st.Source != "git file://"+remote.bare+"@live path access" {
+	if st := h.state.Status(); !st.SourceOK || st.Source != "git file://"+remote.Bare+"@live path access" {
 		t.Errorf("status %+v", st)
 	}
 
 	// A push is picked up by polling.
-	second := remote.rename(1)
+	second := remote.Rename(1)
 	h.waitGeneration(2)
-	if cur := h.current(); cur.Commit != second || cur.Revision != expectedRevision(t, filepath.Join(remote.work, "access")) {
+	if cur := h.current(); cur.Commit != second || cur.Revision != expectedRevision(t, filepath.Join(remote.Work, "access")) {
 		t.Errorf("after the push: commit %s revision %s", cur.Commit, cur.Revision)
 	}
 	// A commit that does not touch the config: a new commit, the same revision.
-	testutil.WriteFile(t, remote.work, "README.md", "still not config\n")
-	third := remote.commitAndPush("readme")
+	testutil.WriteFile(t, remote.Work, "README.md", "still not config\n")
+	third := remote.CommitAndPush("readme")
 	h.waitFor("the third commit", func() bool { return h.state.Current().Commit == third })
-	if cur := h.current(); cur.Revision != expectedRevision(t, filepath.Join(remote.work, "access")) {
+	if cur := h.current(); cur.Revision != expectedRevision(t, filepath.Join(remote.Work, "access")) {
 		t.Errorf("revision changed by a commit outside the config root")
 	}
 	// The clone holds no work tree and no remote configured (no URL written to disk).
@@ -158,18 +92,18 @@ func TestGitSourceFollowsTheBranch(t *testing.T) {
 
 func TestGitSourceRemoteGoneAndBack(t *testing.T) {
 	remote := newGitRemote(t)
-	h := newGitHarness(t, GitOptions{URL: remote.bare, Branch: "live", Path: "access", Poll: 20 * time.Millisecond})
+	h := newGitHarness(t, GitOptions{URL: remote.Bare, Branch: "live", Path: "access", Poll: 20 * time.Millisecond})
 	h.start()
 	h.waitGeneration(1)
 	served := h.current()
 
-	moved := remote.bare + ".away"
-	if err := os.Rename(remote.bare, moved); err != nil {
+	moved := remote.Bare + ".away"
+	if err := os.Rename(remote.Bare, moved); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("source_ok false", func() bool { return !h.state.Status().SourceOK })
 	st := h.state.Status()
-	if !strings.Contains(st.LastError, "fetch "+remote.bare+": ") {
+	if !strings.Contains(st.LastError, "fetch "+remote.Bare+": ") {
 		t.Errorf("last_error %q does not say which fetch failed", st.LastError)
 	}
 	if cur := h.current(); cur != served {
@@ -184,7 +118,7 @@ func TestGitSourceRemoteGoneAndBack(t *testing.T) {
 		t.Errorf("the fetch failure was logged %d times, then %d", logged, n)
 	}
 
-	if err := os.Rename(moved, remote.bare); err != nil {
+	if err := os.Rename(moved, remote.Bare); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("source_ok true", func() bool { st := h.state.Status(); return st.SourceOK && st.LastError == "" })
@@ -192,7 +126,7 @@ func TestGitSourceRemoteGoneAndBack(t *testing.T) {
 		t.Errorf("after recovery: generation %d revision %s", cur.Generation, cur.Revision)
 	}
 	// And it follows pushes again.
-	remote.rename(2)
+	remote.Rename(2)
 	h.waitGeneration(2)
 }
 
@@ -205,7 +139,7 @@ func TestGitSourceBranchOrPathMissing(t *testing.T) {
 		{note: "no such path", branch: "live", path: "nope", want: "nope does not exist"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
-			h := newGitHarness(t, GitOptions{URL: remote.bare, Branch: tc.branch, Path: tc.path, Poll: time.Hour})
+			h := newGitHarness(t, GitOptions{URL: remote.Bare, Branch: tc.branch, Path: tc.path, Poll: time.Hour})
 			err := h.r.LoadOnce(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
@@ -221,7 +155,7 @@ func TestGitSourceBranchOrPathMissing(t *testing.T) {
 // is running, by one more after it.
 func TestGitFetchCollapses(t *testing.T) {
 	remote := newGitRemote(t)
-	src, err := NewGitSource(GitOptions{URL: remote.bare, Branch: "live", CacheDir: t.TempDir(), Poll: time.Hour})
+	src, err := NewGitSource(GitOptions{URL: remote.Bare, Branch: "live", CacheDir: t.TempDir(), Poll: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

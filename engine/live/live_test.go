@@ -181,6 +181,11 @@ func (h *harness) waitGeneration(gen uint64) time.Duration {
 	if g := h.current().Generation; g != gen {
 		h.t.Fatalf("generation %d, want %d", g, gen)
 	}
+	// The revision is published before its reload is reported: wait for the report too, so a
+	// caller counting reloads from here counts only later ones.
+	h.waitFor(fmt.Sprintf("the report of generation %d", gen), func() bool {
+		return h.reloadCount() > 0 && h.lastReload().generation >= gen
+	})
 	return took
 }
 

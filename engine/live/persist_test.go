@@ -149,7 +149,7 @@ func TestPersistedCorruptIsNotServed(t *testing.T) {
 func TestGitFallsBackToPersisted(t *testing.T) {
 	remote := newGitRemote(t)
 	cache := t.TempDir()
-	url := remote.bare
+	url := remote.Bare
 	h := newGitHarness(t, GitOptions{URL: url, Branch: "live", Path: "access", CacheDir: cache, Poll: 20 * time.Millisecond})
 	p, err := NewPersister(cache, h.git.String(), nil)
 	if err != nil {
@@ -164,8 +164,8 @@ func TestGitFallsBackToPersisted(t *testing.T) {
 	want := h.current()
 
 	// A new process, the remote gone.
-	moved := remote.bare + ".away"
-	if err := os.Rename(remote.bare, moved); err != nil {
+	moved := remote.Bare + ".away"
+	if err := os.Rename(remote.Bare, moved); err != nil {
 		t.Fatal(err)
 	}
 	h2 := newGitHarness(t, GitOptions{URL: url, Branch: "live", Path: "access", CacheDir: cache, Poll: 20 * time.Millisecond})
@@ -181,7 +181,7 @@ func TestGitFallsBackToPersisted(t *testing.T) {
 	if st := h2.state.Status(); st.SourceOK || st.LastError == "" {
 		t.Errorf("status %+v", st)
 	}
-	if err := os.Rename(moved, remote.bare); err != nil {
+	if err := os.Rename(moved, remote.Bare); err != nil {
 		t.Fatal(err)
 	}
 	h2.waitFor("the source's revision", func() bool { c := h2.state.Current(); return !c.Persisted && h2.state.Status().SourceOK })
@@ -189,7 +189,7 @@ func TestGitFallsBackToPersisted(t *testing.T) {
 		t.Errorf("after recovery %+v", c)
 	}
 	// A new revision is served and persisted.
-	remote.rename(3)
+	remote.Rename(3)
 	h2.waitGeneration(2)
 	h2.waitFor("the new revision persisted", func() bool {
 		meta, _, err := p2.read()
