@@ -54,6 +54,13 @@ type Persister struct {
 	mu    sync.Mutex
 	saved string // revision and commit of what is on disk, as far as this process knows
 	tried bool   // the fallback was tried
+
+	// Saves run on a goroutine of their own (a large repository's bundle takes seconds to
+	// write): the newest revision waiting is written next, older ones waiting are skipped.
+	pendingMu sync.Mutex
+	pending   *snapshot.Snapshot
+	wake      chan struct{} // capacity 1
+	start     sync.Once
 }
 
 // NewPersister keeps the last good revision of source (a Source's String) in dir, created
@@ -65,7 +72,7 @@ func NewPersister(dir, source string, log *slog.Logger) (*Persister, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}
-	return &Persister{dir: dir, source: source, log: log.With("cache_dir", dir)}, nil
+	return &Persister{dir: dir, source: source, log: log.With("cache_dir", dir), wake: make(chan struct{}, 1)}, nil
 }
 
 // Dir is the directory.
@@ -250,8 +257,10 @@ func readCapped(path string, max int64) ([]byte, error) {
 // Hook returns the Reloader's OnReload that persists and falls back (next, when set, is called
 // after it, with the same arguments):
 //
-//   - after a good load, the revision served is saved, unless it is already on disk; if it is
-//     the persisted revision itself (the source gave the same), it is republished unmarked;
+//   - after a good load, the revision served is saved, unless it is already on disk, by a
+//     goroutine of its own (started with the first save, stopped with ctx), so a reload never
+//     waits for a bundle to be written; if it is the persisted revision itself (the source gave
+//     the same), it is republished unmarked;
 //   - after the first failed load, when nothing is served yet, the persisted revision is read
 //     back and served (marked Persisted) until a good load replaces it. One that cannot be
 //     read is logged and never served.
@@ -269,9 +278,7 @@ func (p *Persister) Hook(ctx context.Context, state *snapshot.State, next func(o
 			state.Publish(&c)
 			p.log.Info("the source gives the persisted revision; serving it as loaded", "revision", c.Revision, "commit", c.Commit)
 		case ok && cur != nil:
-			if err := p.Save(cur); err != nil {
-				p.log.Warn("cannot persist the revision served", "revision", cur.Revision, "err", err.Error())
-			}
+			p.saveLater(ctx, cur)
 		case !ok && cur == nil:
 			p.fallback(ctx, state)
 		}
@@ -304,4 +311,36 @@ func (p *Persister) fallback(ctx context.Context, state *snapshot.State) {
 	state.Publish(snap)
 	p.log.Warn("serving the persisted revision until the source gives a good one",
 		"revision", snap.Revision, "commit", snap.Commit, "saved_at", meta.SavedAt.Format(time.RFC3339))
+}
+
+// saveLater hands snap to the saving goroutine, replacing a revision still waiting.
+func (p *Persister) saveLater(ctx context.Context, snap *snapshot.Snapshot) {
+	p.start.Do(func() { go p.saveLoop(ctx) })
+	p.pendingMu.Lock()
+	p.pending = snap
+	p.pendingMu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default: // a wake-up is pending: it will take this snapshot
+	}
+}
+
+func (p *Persister) saveLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		}
+		p.pendingMu.Lock()
+		snap := p.pending
+		p.pending = nil
+		p.pendingMu.Unlock()
+		if snap == nil {
+			continue
+		}
+		if err := p.Save(snap); err != nil {
+			p.log.Warn("cannot persist the revision served", "revision", snap.Revision, "err", err.Error())
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 func sha256Hex(b []byte) string {
@@ -212,5 +213,42 @@ func TestLockDir(t *testing.T) {
 		t.Errorf("after release: %v", err)
 	} else {
 		l2.Close()
+	}
+}
+
+// TestPersistSavesInTheBackground hands two revisions to the saving goroutine at once: the
+// newest ends up on disk, and the hand-off itself never writes.
+func TestPersistSavesInTheBackground(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.r.LoadOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := h.current()
+	testutil.Replace(t, h.dir, "users/sam.yaml", "Sam Whitfield", "Sam P.")
+	if err := h.r.LoadOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := h.current()
+	if second.Revision == first.Revision {
+		t.Fatal("the edit did not change the revision")
+	}
+	dir := t.TempDir()
+	p, err := NewPersister(dir, "dir /x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.saveLater(ctx, first)
+	p.saveLater(ctx, second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if snap, _, err := p.Load(ctx); err == nil && snap.Revision == second.Revision {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the newest revision was not persisted")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

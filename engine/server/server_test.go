@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -808,6 +809,43 @@ func TestBundle(t *testing.T) {
 	r = f.do("GET", "/bundles/permsets.tar.gz", nil, "If-None-Match", `"`+snap.Revision+`"`)
 	if r.status != 200 || r.header.Get("ETag") != `"`+f.state.Current().Revision+`"` {
 		t.Fatalf("after a reload: %d %v", r.status, r.header)
+	}
+}
+
+// TestBundleBuiltOnce: agents polling after a reload all ask for the new bundle at once; it is
+// written once per revision, and every one of them gets the same bytes.
+func TestBundleBuiltOnce(t *testing.T) {
+	f := newFixture(t, false, nil)
+	for gen := uint64(2); gen <= 3; gen++ {
+		if gen == 3 {
+			f.state.Publish(devonAdminSnapshot(t, gen))
+		}
+		before := bundleBuilds.Load()
+		const agents = 8
+		bodies := make(chan string, agents)
+		var wg sync.WaitGroup
+		for range agents {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := f.do("GET", "/bundles/permsets.tar.gz", nil)
+				if r.status != 200 {
+					t.Errorf("status %d", r.status)
+				}
+				bodies <- string(r.raw)
+			}()
+		}
+		wg.Wait()
+		close(bodies)
+		first := <-bodies
+		for b := range bodies {
+			if b != first {
+				t.Fatal("agents got different bundles of one revision")
+			}
+		}
+		if n := bundleBuilds.Load() - before; n != 1 {
+			t.Errorf("generation %d: the bundle was written %d times for %d requests, want once", gen, n, agents)
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/server/types"
@@ -66,10 +68,17 @@ func (h *handler) status(w http.ResponseWriter, pretty bool) {
 	writeJSON(w, http.StatusOK, &resp, pretty)
 }
 
-// bundleCache is the current revision's bundle as served, built on first demand.
+// bundleCache is the current revision's bundle as served, built on first demand, once: a large
+// repository's bundle takes seconds to write, and every agent polling after a reload asks for it
+// at about the same time. Only bundle requests wait for it; decisions never do.
+// bundleBuilds counts bundle files written, for tests.
+var bundleBuilds atomic.Int64
+
 type bundleCache struct {
 	snap *snapshot.Snapshot
+	once sync.Once
 	data []byte
+	err  error
 }
 
 // serveBundle serves GET /bundles/permsets.tar.gz: the current revision as a standard OPA
@@ -88,14 +97,27 @@ func (h *handler) serveBundle(w http.ResponseWriter, r *http.Request, pretty boo
 	}
 	c := h.bundle.Load()
 	if c == nil || c.snap != snap {
-		var buf bytes.Buffer
-		if err := snap.Bundle.WriteTarGz(&buf); err != nil {
-			h.log.Error("bundle", "revision", snap.Revision, "error", err)
-			writeError(w, http.StatusInternalServerError, types.CodeInternal, "building the bundle failed", pretty)
-			return
+		mine := &bundleCache{snap: snap}
+		switch cur := h.bundle.Load(); {
+		case h.bundle.CompareAndSwap(c, mine):
+			c = mine
+		case cur != nil && cur.snap == snap:
+			c = cur // another request started this revision's build first: share it
+		default:
+			c = mine // a newer revision is being built meanwhile: build this one alone
 		}
-		c = &bundleCache{snap: snap, data: buf.Bytes()}
-		h.bundle.Store(c) // two first requests may both build it: no lock on the request path
+	}
+	c.once.Do(func() {
+		bundleBuilds.Add(1)
+		var buf bytes.Buffer
+		if c.err = snap.Bundle.WriteTarGz(&buf); c.err == nil {
+			c.data = buf.Bytes()
+		}
+	})
+	if c.err != nil {
+		h.log.Error("bundle", "revision", snap.Revision, "error", c.err)
+		writeError(w, http.StatusInternalServerError, types.CodeInternal, "building the bundle failed", pretty)
+		return
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Length", strconv.Itoa(len(c.data)))
