@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -178,28 +177,29 @@ func (ii *instanceIndex) value(t *terms) *ast.Term {
 func writeJSON(w *bytes.Buffer, v ast.Value) error {
 	switch v := v.(type) {
 	case ast.Object:
-		keys := v.Keys()
-		names := make([]string, len(keys))
-		byName := make(map[string]*ast.Term, len(keys))
-		for i, k := range keys {
-			s, ok := k.Value.(ast.String)
-			if !ok {
-				return fmt.Errorf("index: object key %v is not a string", k)
-			}
-			names[i] = string(s)
-			byName[names[i]] = v.Get(k)
-		}
-		sort.Strings(names)
+		// Foreach visits keys in sorted order (strings sort as encoding/json sorts map keys).
+		var err error
+		first := true
 		w.WriteByte('{')
-		for i, name := range names {
-			if i > 0 {
+		v.Foreach(func(k, val *ast.Term) {
+			if err != nil {
+				return
+			}
+			name, ok := k.Value.(ast.String)
+			if !ok {
+				err = fmt.Errorf("index: object key %v is not a string", k)
+				return
+			}
+			if !first {
 				w.WriteByte(',')
 			}
-			writeString(w, name)
+			first = false
+			writeString(w, string(name))
 			w.WriteByte(':')
-			if err := writeJSON(w, byName[name].Value); err != nil {
-				return err
-			}
+			err = writeJSON(w, val.Value)
+		})
+		if err != nil {
+			return err
 		}
 		w.WriteByte('}')
 	case *ast.Array:
@@ -228,8 +228,16 @@ func writeJSON(w *bytes.Buffer, v ast.Value) error {
 }
 
 func writeString(w *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s) // a string always marshals
-	w.Write(b)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // escapes as encoding/json does; a string always marshals
+			w.Write(b)
+			return
+		}
+	}
+	w.WriteByte('"') // nothing to escape: the common case of ids and fast rows
+	w.WriteString(s)
+	w.WriteByte('"')
 }
 
 // indexFromJSON decodes an index's JSON (a bundle's data.json) into the AST value the store

@@ -93,8 +93,8 @@ func TestWriteJSONRefusesWhatJSONCannotHold(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	v := ast.MustParseTerm(`{"a": ["x\u2028\"<", 1, 2.5, true, null]}`).Value
-	if err := writeJSON(&buf, v); err != nil || buf.String() != `{"a":["x\u2028\"\u003c",1,2.5,true,null]}` {
+	v := ast.MustParseTerm(`{"b": {"y": 1, "x": "plain"}, "a": ["x\u2028\"<", 1, 2.5, true, null]}`).Value
+	if err := writeJSON(&buf, v); err != nil || buf.String() != `{"a":["x\u2028\"\u003c",1,2.5,true,null],"b":{"x":"plain","y":1}}` {
 		t.Errorf("got %s, %v", buf.String(), err)
 	}
 }
