@@ -105,7 +105,7 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 		return fail(fmt.Errorf("refusing to apply: the plan has %d deny entries", len(p.Deny)))
 	}
 	if o.planFile != "" {
-		saved, err := readPlanFile(o.planFile)
+		saved, err := readPlanFile(g.path(o.planFile))
 		if err != nil {
 			return fail(err)
 		}

@@ -94,7 +94,7 @@ Findings are not errors: exit code 0 when the report is written, 1 on config pro
 				return nil
 			}
 			start = time.Now()
-			if err := writeFileAtomic(o.out, func(w io.Writer) error { return write(w, false) }); err != nil {
+			if err := writeFileAtomic(g.path(o.out), func(w io.Writer) error { return write(w, false) }); err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}
 			g.log.Debug("audit: written", "file", o.out, "took", time.Since(start))

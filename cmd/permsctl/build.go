@@ -26,6 +26,7 @@ the rules. 'opa run --server --bundle FILE' then answers exactly as permsd does.
 			if err != nil {
 				return err
 			}
+			out := g.path(out)
 			if err := writeFileAtomic(out, l.bundle.WriteTarGz); err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}

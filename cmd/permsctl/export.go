@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -96,15 +95,6 @@ func exportSet(l *loaded, id, instance string) (*exportDoc, error) {
 	perms := append([]string{}, s.Permissions...)
 	return &exportDoc{FormatVersion: FormatVersion, revisionInfo: l.info(), Instance: instance, ID: s.ID, Name: s.Name,
 		Description: s.Description, Enabled: s.Enabled, Permissions: perms}, nil
-}
-
-// path resolves a file named on the command line: relative to -C, as if permsctl had changed
-// there first (as git -C does).
-func (g *globals) path(p string) string {
-	if g.chdir != "" && !filepath.IsAbs(p) {
-		return filepath.Join(g.chdir, p)
-	}
-	return p
 }
 
 // setAt names where a set is declared, as file:line.

@@ -64,7 +64,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 				return err
 			}
 			if o.out != "" {
-				if err := writeFileAtomic(o.out, func(w io.Writer) error { return writeJSON(w, p) }); err != nil {
+				if err := writeFileAtomic(g.path(o.out), func(w io.Writer) error { return writeJSON(w, p) }); err != nil {
 					return &exitError{code: exitProblems, err: err}
 				}
 			}

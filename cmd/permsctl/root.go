@@ -30,10 +30,16 @@ func (g *globals) dir(args []string) string {
 	if len(args) > 0 {
 		d = args[0]
 	}
-	if g.chdir != "" && !filepath.IsAbs(d) {
-		d = filepath.Join(g.chdir, d)
+	return filepath.Clean(g.path(d))
+}
+
+// path resolves any path named on the command line (a DIR, an -o FILE, a --plan or an import
+// FILE): relative to -C, as if permsctl had changed there first, as git -C does.
+func (g *globals) path(p string) string {
+	if g.chdir != "" && p != "" && p != "-" && !filepath.IsAbs(p) {
+		return filepath.Join(g.chdir, p)
 	}
-	return filepath.Clean(d)
+	return p
 }
 
 func run(args []string) int {
