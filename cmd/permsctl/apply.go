@@ -153,6 +153,7 @@ func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, act
 	if err != nil {
 		return nil, err
 	}
+	g.progress.phase("planning")
 	p, err := plan.Compute(ctx, before, after, plan.Options{Log: g.log, Actor: actor, Bootstrap: bootstrap})
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}

@@ -70,6 +70,7 @@ Findings are not errors: exit code 0 when the report is written, 1 on config pro
 			}
 			g.log.Debug("audit: loaded", "took", time.Since(start))
 			start = time.Now()
+			g.progress.phase("reviewing")
 			r, err := audit.Compute(cmd.Context(), m, opts)
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}

@@ -27,6 +27,7 @@ the rules. 'opa run --server --bundle FILE' then answers exactly as permsd does.
 				return err
 			}
 			out := g.path(out)
+			g.progress.phase("writing %s", out)
 			if err := writeFileAtomic(out, l.bundle.WriteTarGz); err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}

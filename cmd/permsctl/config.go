@@ -24,12 +24,14 @@ func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool
 	if err != nil {
 		return nil, err
 	}
+	g.progress.phase("compiling")
 	b, err := engine.NewBundle(res.Model, commit)
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}
 	}
 	l := &loaded{result: res, bundle: b}
 	if evaluate {
+		g.progress.phase("preparing the rules")
 		if l.evaluator, err = engine.NewEvaluator(ctx, b); err != nil {
 			return nil, &exitError{code: exitProblems, err: err}
 		}
@@ -41,6 +43,7 @@ func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool
 // the repository holding dir (commit is then its commit). Problems are printed to stderr and
 // end the command with exit code 1.
 func (g *globals) loadModel(ctx context.Context, dir, rev string) (res *sets.Result, commit string, err error) {
+	g.progress.phase("loading %s", dir)
 	if rev == "" {
 		res, err = sets.LoadDir(ctx, dir, sets.Options{})
 	} else {
@@ -55,6 +58,7 @@ func (g *globals) loadModel(ctx context.Context, dir, rev string) (res *sets.Res
 		return nil, "", &exitError{code: exitProblems, err: err}
 	}
 	if !res.OK() {
+		g.progress.done()
 		for _, p := range res.Problems {
 			fmt.Fprintln(g.stderr, p.String())
 		}

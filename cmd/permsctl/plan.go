@@ -124,6 +124,7 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 	}
 	g.log.Debug("plan: base loaded", "ref", before.Ref, "took", time.Since(start))
 	start = time.Now()
+	g.progress.phase("loading %s", dir)
 	res, err := sets.LoadDir(ctx, dir, sets.Options{Cache: cache})
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}
@@ -138,6 +139,7 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 		return nil, err
 	}
 	g.log.Debug("plan: head loaded", "parsed", res.Parsed, "files", res.Files, "took", time.Since(start))
+	g.progress.phase("planning")
 	p, err := plan.Compute(ctx, before, head, plan.Options{Log: g.log, Actor: o.actor, Bootstrap: o.bootstrap})
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}

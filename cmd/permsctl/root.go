@@ -22,6 +22,7 @@ type globals struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	log      *slog.Logger
+	progress *progress // the phase of a long command, on a terminal
 }
 
 // dir resolves a command's config root: its positional DIR (if any) relative to -C.
@@ -49,12 +50,16 @@ func run(args []string) int {
 func runWith(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr, progress: newProgress(stderr)}
+	if g.progress.on {
+		g.stdout, g.stderr = clearFirst{stdout, g.progress}, clearFirst{stderr, g.progress}
+	}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	g.progress.done()
 	if err == nil {
 		return exitOK
 	}

@@ -37,6 +37,7 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
 				return err
 			}
 			dir := g.dir(args)
+			g.progress.phase("loading %s", dir)
 			res, err := sets.LoadDir(cmd.Context(), dir, sets.Options{})
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
@@ -219,7 +220,7 @@ func plural(n int, word string) string {
 type colors struct{ on bool }
 
 func newColors(w io.Writer) colors {
-	f, ok := w.(*os.File)
+	f, ok := unwrapped(w).(*os.File)
 	return colors{on: ok && os.Getenv("NO_COLOR") == "" && isTerminal(f)}
 }
 
