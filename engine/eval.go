@@ -18,9 +18,9 @@ import (
 var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
 
 // toolPaths are rules prepared beside DecisionPaths for tools: plan's access diff ("access")
-// and the tests that compare the fast table with the rule it shortcuts. Servers answer
+// and the tests that compare the fast table with the rules it shortcuts. Servers answer
 // DecisionPaths only.
-var toolPaths = []string{"access", "_decision_by_rule"}
+var toolPaths = []string{"access", "_decision_by_rule", "_who_can_by_rule"}
 
 // Evaluator answers decisions over one bundle with prepared queries. It is safe for concurrent
 // use; a new revision gets a new Evaluator.

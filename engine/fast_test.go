@@ -196,3 +196,64 @@ func TestFastTableMatchesDecisionGenerated(t *testing.T) {
 		t.Errorf("%d of %d allowed: the sample does not exercise both outcomes", allowed, n)
 	}
 }
+
+// TestFastTableMatchesWhoCan holds who_can, which reads allowing and denying cells of the fast
+// table, to _who_can_by_rule, which runs the decision rule for every candidate: for every
+// instance and permission of every example variant and of a generated repository, at four
+// evaluation times (before, between and after the expiries), with and without a resource.
+func TestFastTableMatchesWhoCan(t *testing.T) {
+	gen := filepath.Join(t.TempDir(), "gen")
+	o := synth.DefaultOptions()
+	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = gen, 2, 80, 300, 10, 3000, 10
+	if _, err := synth.Generate(o); err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{"generated": gen}
+	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows"} {
+		dirs[example] = variants[example](t)
+	}
+	ctx := context.Background()
+	holders := 0
+	for name, dir := range dirs {
+		t.Run(name, func(t *testing.T) {
+			_, e := compile(t, dir)
+			idx := compileIndex(t, dir)
+			var perms []string
+			for p := range idx.Catalog.Known {
+				perms = append(perms, p)
+			}
+			slices.Sort(perms)
+			for inst := range idx.Instances {
+				for _, p := range perms {
+					for i, now := range clocks {
+						input := map[string]any{"instance": inst, "permission": p}
+						if i%2 == 1 {
+							input["resource"] = relatedResource("u000001")
+						}
+						opts := engine.EvalOptions{Now: now}
+						got, err := e.Eval(ctx, "who_can", input, opts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						want, err := e.Eval(ctx, "_who_can_by_rule", input, opts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(got, want) {
+							t.Fatalf("who_can %v at %v:\n table %v\n rule  %v", input, now, got, want)
+						}
+						holders += len(asList(got))
+					}
+				}
+			}
+		})
+	}
+	if holders == 0 {
+		t.Error("nobody can do anything in the examples: the comparison proves nothing")
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}

@@ -218,7 +218,7 @@ func TestNotServed(t *testing.T) {
 	for _, p := range []string{
 		"/v1/data", "/v1/data/", "/v1/data/permsets", "/v1/data/permsets/",
 		"/v1/data/permsets_index", "/v1/data/permsets_index/instances", "/v1/data/permsets_index/instances/hq",
-		"/v1/data/permsets/_decision_by_rule", "/v1/data/permsets/access", "/v1/data/permsets/unknown",
+		"/v1/data/permsets/_decision_by_rule", "/v1/data/permsets/_who_can_by_rule", "/v1/data/permsets/access", "/v1/data/permsets/unknown",
 		"/v1/data/permsets/allow/extra", "/v1/data/permsets/_input_errors", "/v1/data/permsets/plan/deny",
 		"/v1/data/system/main", "/v1/data/permsets%2F..%2Fpermsets_index", "/v1/data//permsets/allow",
 		"/v1/batch/data", "/v1/batch/data/permsets", "/v1/batch/data/permsets_index", "/v1/batch/data/permsets/access",

@@ -311,3 +311,45 @@ test_success_who_can_agrees_with_decision if {
 test_fail_effective_input_not_an_object if {
 	permsets.effective.errors[_] == "input must be an object" with input as 7 with data.permsets_index as fixture
 }
+
+# who_can reads each candidate's fast cell as decision does (_forged_cell in decision_test.rego
+# sets every cell of sam's row on a): "1A" names finance, which does not grant people=read, so
+# only the table can give it; a mask names several holdings; a denying cell leaves sam out,
+# though the rule allows sam; "1~" and "2~" leave sam to the rule.
+_who_can_forged(cell, inp) := v if {
+	v := permsets.who_can with input as inp with data.permsets_index as _forged_cell(cell)
+}
+
+_sam_in(who) := [e | some e in who; e.user == "sam"]
+
+_reads_on_a := {"instance": "a", "permission": "people=read"}
+
+test_success_who_can_reads_the_fast_table if {
+	_sam_in(_who_can_forged("1A", _reads_on_a)) == [{"user": "sam", "grants": [{"set": "finance", "via": "direct"}]}]
+	_sam_in(_who_can_forged("1c", _reads_on_a)) == [{"user": "sam", "grants": [
+		{"set": "finance", "via": "direct"},
+		{"set": "staffer", "via": "role:organizers"},
+	]}]
+	count(_sam_in(_who_can(_reads_on_a))) == 1
+	_sam_in(_who_can_forged("n~", _reads_on_a)) == []
+	_sam_in(_who_can_forged("d~", _reads_on_a)) == []
+	_sam_in(_who_can_forged("0~", _reads_on_a)) == []
+	_sam_in(_who_can_forged("1~", _reads_on_a)) == _sam_in(_who_can(_reads_on_a))
+	_sam_in(_who_can_forged("2~", _reads_on_a)) == _sam_in(_who_can(_reads_on_a))
+}
+
+test_success_who_can_skips_the_table_with_a_time_or_a_bad_resource if {
+	at := object.union(_reads_on_a, {"time": _between})
+	_sam_in(_who_can_forged("n~", at)) == _sam_in(_who_can(at))
+	count(_sam_in(_who_can(at))) == 1
+	bad := object.union(_reads_on_a, {"resource": "p1"})
+	_who_can_forged("1A", bad) == _who_can(bad)
+}
+
+test_success_who_can_by_rule_is_the_definition if {
+	every inp in [_reads_on_a, {"instance": "a", "permission": "finances=export"}, {"instance": "b", "permission": "people=edit"}] {
+		by_rule := permsets._who_can_by_rule with input as inp with data.permsets_index as fixture
+		by_rule == _who_can(inp)
+		count(by_rule) > 0
+	}
+}
