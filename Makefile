@@ -9,10 +9,15 @@ FUZZTIME ?= 10s
 # Every fuzz target, as package:Name; make test runs each for FUZZTIME, make fuzz for FUZZ_LONG.
 FUZZ_TARGETS := sets:FuzzParsePermission sets:FuzzParseFile engine:FuzzDecisionInput \
 	engine/server:FuzzDecisionBody engine/server:FuzzWebhook plan:FuzzLoadCustomRules \
-	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList
+	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList engine:FuzzReadBundle source:FuzzRedact \
+	engine/live:FuzzGitScrub engine/decisionlog:FuzzMask
+# FUZZMINTIME bounds the minimisation of each new input: an input of FuzzReadBundle (a whole
+# bundle, tens of KB) otherwise takes the default minute to minimise, and a brief run does nothing
+# else.
+FUZZMINTIME ?= 5s
 fuzz-each = @for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$t for $(1)"; \
-	  $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) ./$${t%%:*} || exit 1; \
+	  $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) -fuzzminimizetime $(FUZZMINTIME) ./$${t%%:*} || exit 1; \
 	done
 
 ## run: the decision daemon on examples/nation, on 127.0.0.1:8181 (Ctrl-C stops it)

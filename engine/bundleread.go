@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -63,18 +64,44 @@ func ReadBundle(r io.Reader) (*Bundle, error) {
 }
 
 // checkGzip reads the gzip stream to its end, failing when it is corrupt, truncated or
-// decompresses to more than MaxBundleBytes.
+// decompresses to more than MaxBundleBytes, or when a file of the tar inside is shorter than its
+// header says or is sparse: OPA's reader allocates the size a header declares before reading the
+// file, and fills a sparse file's holes, so a few bytes declaring a large file would cost that
+// much memory.
 func checkGzip(raw []byte) error {
 	gz, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(io.Discard, io.LimitReader(gz, MaxBundleBytes+1))
-	if err != nil {
+	lr := &io.LimitedReader{R: gz, N: MaxBundleBytes + 1}
+	tooLarge := func(err error) error {
+		if lr.N <= 0 {
+			return fmt.Errorf("decompresses to more than %d bytes", MaxBundleBytes)
+		}
 		return err
 	}
-	if n > MaxBundleBytes {
-		return fmt.Errorf("decompresses to more than %d bytes", MaxBundleBytes)
+	tr := tar.NewReader(lr)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return tooLarge(err)
+		}
+		if hdr.Size > MaxBundleBytes {
+			return fmt.Errorf("%s is larger than %d bytes", hdr.Name, MaxBundleBytes)
+		}
+		left := lr.N
+		n, err := io.Copy(io.Discard, tr)
+		if err != nil {
+			return tooLarge(err)
+		}
+		if n > left-lr.N {
+			return fmt.Errorf("%s is a sparse file: not a permsets bundle", hdr.Name)
+		}
+	}
+	if _, err := io.Copy(io.Discard, lr); err != nil || lr.N <= 0 {
+		return tooLarge(err)
 	}
 	return gz.Close()
 }

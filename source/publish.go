@@ -963,8 +963,9 @@ func remoteURL(repo *git.Repository, top, remote string) (string, error) {
 }
 
 // Redact returns url with the password of its user information, if any, replaced by "xxxxx"
-// (https://user:xxxxx@host/repo). Other URLs, scp-like addresses and paths are returned as they
-// are.
+// (https://user:xxxxx@host/repo); in an http(s) URL a user without a password is a token
+// (https://TOKEN@github.com/org/repo, sent as HTTP basic auth) and is replaced instead
+// (https://xxxxx@host/repo). Other URLs, scp-like addresses and paths are returned as they are.
 func Redact(url string) string {
 	i := strings.Index(url, "://")
 	if i < 0 {
@@ -981,7 +982,10 @@ func Redact(url string) string {
 	}
 	user, _, hasPassword := strings.Cut(authority[:at], ":")
 	if !hasPassword {
-		return url
+		if scheme := strings.ToLower(url[:i]); user == "" || scheme != "http" && scheme != "https" {
+			return url
+		}
+		return url[:i+3] + "xxxxx" + rest[at:]
 	}
 	return url[:i+3] + user + ":xxxxx" + rest[at:]
 }

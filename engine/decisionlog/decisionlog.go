@@ -304,9 +304,7 @@ func (w *Writer) event(e server.Entry) *Event {
 		Commit:          e.Commit,
 		Generation:      e.Generation,
 	}
-	for _, m := range w.mask {
-		m.apply(ev)
-	}
+	applyAll(w.mask, ev)
 	return ev
 }
 

@@ -104,6 +104,14 @@ func TestMaskApply(t *testing.T) {
 		{note: "into an array element", masks: "/input/items/0/secret",
 			wantInput: `{"user": "alice", "password": "pw", "resource": {"ssn": "123", "name": "x"}, "items": [{"keep": 2}, "b", "c"], "a/b": 1}`,
 			erased:    []string{"/input/items/0/secret"}},
+		// Each pointer names a value of the entry as logged: removing element 0 does not make
+		// /input/items/1 name what was element 2.
+		{note: "two elements of one array", masks: "/input/items/0,/input/items/1",
+			wantInput: `{"user": "alice", "password": "pw", "resource": {"ssn": "123", "name": "x"}, "items": ["c"], "a/b": 1}`,
+			erased:    []string{"/input/items/0", "/input/items/1"}},
+		{note: "an element and one inside it", masks: "/input/items/0,/input/items/0/secret,/input/items/2",
+			wantInput: `{"user": "alice", "password": "pw", "resource": {"ssn": "123", "name": "x"}, "items": ["b"], "a/b": 1}`,
+			erased:    []string{"/input/items/0", "/input/items/0/secret", "/input/items/2"}},
 		{note: "bad indexes", masks: "/input/items/3,/input/items/-1,/input/items/x,/input/items/01",
 			wantInput: input},
 		{note: "escaped key", masks: "/input/a%2Fb",

@@ -1,6 +1,7 @@
 package decisionlog
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/url"
@@ -70,28 +71,90 @@ func ParseMasks(list string) ([]Mask, error) {
 	return ms, nil
 }
 
-// apply erases what m names from ev, recording the pointer in ev.Erased when something was
-// erased (a pointer to nothing is no error and is not recorded, as in OPA). The documents are
-// shared with the request that made the decision: apply never modifies them, it copies the
-// objects and arrays on the way to what it removes.
-func (m Mask) apply(ev *Event) {
+// apply erases what m names from ev and reports whether there was something to erase (a pointer
+// to nothing is no error and is not recorded, as in OPA). The documents are shared with the
+// request that made the decision: apply never modifies them, it copies the objects and arrays on
+// the way to what it removes.
+func (m Mask) apply(ev *Event) bool {
 	doc := &ev.Input
 	if m.root == "result" {
 		doc = &ev.Result
 	}
 	if *doc == nil {
-		return
+		return false
 	}
 	if len(m.keys) == 0 {
 		*doc = nil
 	} else {
 		v, ok := without(**doc, m.keys)
 		if !ok {
-			return
+			return false
 		}
 		*doc = &v
 	}
-	ev.Erased = append(ev.Erased, m.pointer)
+	return true
+}
+
+// applyAll erases what masks name from ev, recording in ev.Erased, in the order given, the
+// pointers that named something. Each pointer names a value of the entry as logged, not of what
+// the masks before it left: removing an array element moves the elements after it, so masks are
+// applied in removal order (see compareRemoval).
+func applyAll(masks []Mask, ev *Event) {
+	if len(masks) == 0 {
+		return
+	}
+	order := make([]int, len(masks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return compareRemoval(masks[a], masks[b]) })
+	erased := make([]bool, len(masks))
+	for _, i := range order {
+		erased[i] = masks[i].apply(ev)
+	}
+	for i, m := range masks {
+		if erased[i] {
+			ev.Erased = append(ev.Erased, m.pointer)
+		}
+	}
+}
+
+// compareRemoval orders masks segment by segment, the root first: array indexes before keys,
+// the higher index first, keys in byte order, and a pointer before a prefix of it. Applied in
+// that order, no removal moves what a later mask names: only the later elements of an array
+// move, and they are removed first; a value inside another is removed before it.
+func compareRemoval(a, b Mask) int {
+	seg := func(m Mask, i int) string {
+		if i == 0 {
+			return m.root
+		}
+		return m.keys[i-1]
+	}
+	na, nb := len(a.keys)+1, len(b.keys)+1
+	for i := 0; i < na && i < nb; i++ {
+		sa, sb := seg(a, i), seg(b, i)
+		if sa == sb {
+			continue
+		}
+		ia, aok := arrayIndex(sa)
+		ib, bok := arrayIndex(sb)
+		switch {
+		case aok && bok:
+			return cmp.Compare(ib, ia)
+		case aok:
+			return -1
+		case bok:
+			return 1
+		}
+		return strings.Compare(sa, sb)
+	}
+	return cmp.Compare(nb, na)
+}
+
+// arrayIndex is key as an array index, when it is one in canonical form (as without reads it).
+func arrayIndex(key string) (int, bool) {
+	i, err := strconv.Atoi(key)
+	return i, err == nil && i >= 0 && strconv.Itoa(i) == key
 }
 
 // without returns a copy of v without the value at keys, and whether there was one.

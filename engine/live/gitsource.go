@@ -153,7 +153,8 @@ func NewGitSource(o GitOptions) (*GitSource, error) {
 	return s, nil
 }
 
-// urlSecrets is the password in a URL's user information, as written and decoded.
+// urlSecrets is the password in a URL's user information, as written and decoded; in an
+// http(s) URL without a password, the user, which go-git sends as HTTP basic auth: a token.
 func urlSecrets(raw string) []string {
 	var out []string
 	if ep, err := transport.NewEndpoint(raw); err == nil && ep.Password != "" {
@@ -162,6 +163,8 @@ func urlSecrets(raw string) []string {
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		if pw, ok := u.User.Password(); ok && pw != "" {
 			out = append(out, pw, url.QueryEscape(pw), url.PathEscape(pw))
+		} else if tok := u.User.Username(); !ok && tok != "" && (u.Scheme == "http" || u.Scheme == "https") {
+			out = append(out, tok, url.QueryEscape(tok), url.PathEscape(tok))
 		}
 	}
 	if i := strings.Index(raw, "://"); i >= 0 {

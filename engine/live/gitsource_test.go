@@ -282,4 +282,18 @@ func TestGitScrub(t *testing.T) {
 			}
 		}
 	}
+
+	// A token in place of the user of an https URL (go-git sends it as basic auth).
+	src, err = NewGitSource(GitOptions{URL: "https://ghp_token123@example.com/org/repo.git", Branch: "live", CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := src.String(); s != "git https://xxxxx@example.com/org/repo.git@live" {
+		t.Errorf("String %q", s)
+	}
+	for _, msg := range []string{"fetch https://ghp_token123@example.com/org/repo.git: denied", "user ghp_token123 refused"} {
+		if got := src.scrub(msg); strings.Contains(got, "ghp_token123") {
+			t.Errorf("scrub(%q) = %q: shows the token", msg, got)
+		}
+	}
 }

@@ -92,6 +92,12 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("method %s is not allowed on %s", r.Method, WebhookPath), false)
 		return
 	}
+	// A request without a well-formed signature header is refused before its body is read.
+	if sig, ok := strings.CutPrefix(r.Header.Get("X-Hub-Signature-256"), "sha256="); !ok || len(sig) != 2*sha256.Size {
+		h.warn("webhook refused: missing or invalid signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, types.CodeUnauthorized, "missing or invalid X-Hub-Signature-256", false)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError

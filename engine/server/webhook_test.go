@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -123,6 +124,36 @@ func TestWebhookTooLarge(t *testing.T) {
 	if rec.Code != http.StatusAccepted || fetches.Load() != 1 {
 		t.Errorf("a body of exactly the limit: status %d: %s", rec.Code, rec.Body)
 	}
+}
+
+// TestWebhookUnsignedNotRead: without a well-formed signature header the body is not read at
+// all, so an unsigned client cannot make permsd read 25 MiB.
+func TestWebhookUnsignedNotRead(t *testing.T) {
+	h, fetches := newTestWebhook(t)
+	for _, sig := range []string{"", "sha256=abc", "sha1=" + strings.Repeat("0", 40)} {
+		body := &countingReader{r: bytes.NewReader(bytes.Repeat([]byte(" "), MaxWebhookBytes+1))}
+		req := httptest.NewRequest(http.MethodPost, WebhookPath, body)
+		req.Header.Set("X-GitHub-Event", "push")
+		if sig != "" {
+			req.Header.Set("X-Hub-Signature-256", sig)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || body.n != 0 || fetches.Load() != 0 {
+			t.Errorf("signature %q: status %d after reading %d bytes", sig, rec.Code, body.n)
+		}
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 func TestNewWebhookNeedsASecret(t *testing.T) {
