@@ -48,22 +48,7 @@ func TestAuditGolden(t *testing.T) {
 					t.Fatalf("exit %d, want 0\n%s", code, errOut)
 				}
 				got := hexDigest.ReplaceAllString(out, "<digest>")
-				golden := filepath.Join("..", "..", "audit", "testdata", "golden", name+"."+exts[format])
-				if os.Getenv("UPDATE_GOLDEN") == "1" {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-				}
-				if got != string(want) {
-					t.Errorf("differs from %s (UPDATE_GOLDEN=1 rewrites it):\n%s", golden, got)
-				}
+				testutil.Golden(t, filepath.Join("..", "..", "audit", "testdata", "golden", name+"."+exts[format]), got)
 			})
 		}
 	}

@@ -351,22 +351,7 @@ func TestPlanGolden(t *testing.T) {
 			t.Fatalf("%s: exit %d, want 1 (a deny)\n%s", format, code, errOut)
 		}
 		got := hexDigest.ReplaceAllString(out, "<digest>")
-		golden := filepath.Join("testdata", "plan", "golden."+map[string]string{"text": "txt", "markdown": "md", "json": "json"}[format])
-		if os.Getenv("UPDATE_GOLDEN") == "1" {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s differs from %s (UPDATE_GOLDEN=1 rewrites it):\n%s", format, golden, got)
-		}
+		testutil.Golden(t, filepath.Join("testdata", "plan", "golden."+map[string]string{"text": "txt", "markdown": "md", "json": "json"}[format]), got)
 	}
 	saved, err := os.ReadFile(planFile)
 	if err != nil {

@@ -52,7 +52,7 @@ func stockOPA(t *testing.T) string {
 type agent struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 }
 
 // freeLoopbackPort returns a port on 127.0.0.1 that was free a moment ago.
@@ -99,7 +99,7 @@ func startAgent(t *testing.T, opa, config string) *agent {
 	cmd := exec.Command(opa, "run", "--server", "--addr", addr, "--config-file", cfg,
 		"--skip-version-check", "--log-level", "error")
 	cmd.Dir = dir
-	a := &agent{cmd: cmd, url: "http://" + addr, stderr: &syncBuffer{}}
+	a := &agent{cmd: cmd, url: "http://" + addr, stderr: &testutil.SyncBuffer{}}
 	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -12,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -28,52 +26,6 @@ func newGitRemote(t *testing.T) *testutil.GitRemote {
 	r := testutil.NewGitRemote(t, "../../examples/nation")
 	r.Rename(0)
 	return r
-}
-
-// launch starts permsd (the test binary) with env added and waits until it listens, not until
-// it is healthy.
-func gitLaunch(t *testing.T, env []string, args ...string) *daemon {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(append(os.Environ(), "PERMSD_TEST_MAIN=1", "XDG_CACHE_HOME="+t.TempDir()), env...)
-	pr, pw := io.Pipe()
-	d := &daemon{cmd: cmd, stderr: &syncBuffer{}}
-	cmd.Stderr = io.MultiWriter(pw, d.stderr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Wait()
-		}
-		pw.Close()
-		if t.Failed() {
-			t.Logf("permsd log:\n%s", d.stderr.String())
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "permsd listening" {
-				addr <- line.Addr
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	select {
-	case a := <-addr:
-		d.url = "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatalf("permsd did not start:\n%s", d.stderr.String())
-	}
-	return d
 }
 
 // gitKill9 kills the daemon with SIGKILL and waits for it.
@@ -186,7 +138,7 @@ func TestGitPollRemoteGoneAndBack(t *testing.T) {
 	remote := newGitRemote(t)
 	cache := t.TempDir()
 	url := "file://" + remote.Bare
-	d := gitLaunch(t, nil, "--git", url, "--branch", "live", "--path", "access", "--poll", "30ms", "--cache-dir", cache)
+	d := launch(t, nil, "--git", url, "--branch", "live", "--path", "access", "--poll", "30ms", "--cache-dir", cache)
 	first := d.waitGitStatus(t, "", "the first revision", func(s gitStatus) bool { return s.Revision != "" })
 	if first.Source != "git "+url+"@live path access" || !first.SourceOK || first.Persisted {
 		t.Errorf("status %+v", first)
@@ -261,7 +213,7 @@ func TestGitWebhook(t *testing.T) {
 	const secret, token = "webhook-secret", "bearer-token"
 	testutil.WriteFile(t, dir, "secret", secret+"\n")
 	testutil.WriteFile(t, dir, "token", token+"\n")
-	d := gitLaunch(t, nil, "--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "1h",
+	d := launch(t, nil, "--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "1h",
 		"--cache-dir", filepath.Join(dir, "cache"), "--webhook-secret-file", filepath.Join(dir, "secret"), "--token-file", filepath.Join(dir, "token"))
 	first := d.waitGitStatus(t, token, "the first revision", func(s gitStatus) bool { return s.Revision != "" })
 
@@ -312,7 +264,7 @@ func TestGitKilledThenRemoteGone(t *testing.T) {
 	remote := newGitRemote(t)
 	cache := t.TempDir()
 	args := []string{"--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "20ms", "--cache-dir", cache, "--log-level", "debug"}
-	d := gitLaunch(t, nil, args...)
+	d := launch(t, nil, args...)
 	first := d.waitGitStatus(t, "", "the first revision", func(s gitStatus) bool { return s.Revision != "" })
 	for deadline := time.Now().Add(10 * time.Second); gitPersistedRevision(t, cache) != first.Revision; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -331,7 +283,7 @@ func TestGitKilledThenRemoteGone(t *testing.T) {
 	}
 	t.Logf("persisted after the kill: the first revision %v", persisted == first.Revision)
 
-	d = gitLaunch(t, nil, args...)
+	d = launch(t, nil, args...)
 	st := d.waitGitStatus(t, "", "the persisted revision", func(s gitStatus) bool { return s.Revision != "" })
 	if st.Revision != persisted || !st.Persisted || st.SourceOK || st.LastError == "" {
 		t.Errorf("restarted with the remote gone: %+v (persisted %s)", st, persisted)
@@ -353,7 +305,7 @@ func TestGitKilledThenRemoteGone(t *testing.T) {
 	if err := os.WriteFile(bundle, data[:len(data)/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d = gitLaunch(t, nil, args...)
+	d = launch(t, nil, args...)
 	d.waitGitLog(t, "the persisted revision is not served")
 	if code, _ := gitGet(t, d.url+"/health", ""); code != 500 {
 		t.Errorf("health %d with a corrupt persisted bundle", code)
@@ -380,7 +332,7 @@ func TestGitCredentialsNeverShown(t *testing.T) {
 	u, _ := url.Parse(srv.URL)
 	gitURL := "http://x-access-token:" + urlSecret + "@" + u.Host + "/org/repo.git"
 	cache := t.TempDir()
-	d := gitLaunch(t, []string{"PERMSETS_GIT_TOKEN=" + envSecret}, "--git", gitURL, "--branch", "live", "--poll", "50ms", "--git-timeout", "2s",
+	d := launch(t, []string{"PERMSETS_GIT_TOKEN=" + envSecret}, "--git", gitURL, "--branch", "live", "--poll", "50ms", "--git-timeout", "2s",
 		"--cache-dir", cache, "--log-level", "debug")
 	st := d.waitGitStatus(t, "", "the failure in the status", func(s gitStatus) bool { return s.LastError != "" })
 	if !strings.Contains(st.LastError, "fetch http://x-access-token:xxxxx@"+u.Host+"/org/repo.git") {

@@ -33,33 +33,17 @@ func TestMain(m *testing.M) {
 type daemon struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// start runs permsd with args on 127.0.0.1 (a free port) and waits until it is healthy.
-func start(t *testing.T, args ...string) *daemon {
+// launch starts permsd (the test binary) with env added and waits until it listens, not until
+// it is healthy.
+func launch(t *testing.T, env []string, args ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), "PERMSD_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "PERMSD_TEST_MAIN=1", "XDG_CACHE_HOME="+t.TempDir()), env...)
 	pr, pw := io.Pipe()
-	d := &daemon{cmd: cmd, stderr: &syncBuffer{}}
+	d := &daemon{cmd: cmd, stderr: &testutil.SyncBuffer{}}
 	cmd.Stderr = io.MultiWriter(pw, d.stderr)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -69,10 +53,15 @@ func start(t *testing.T, args ...string) *daemon {
 			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
 			_ = cmd.Wait()
 		}
+		pw.Close()
+		if t.Failed() {
+			t.Logf("permsd log:\n%s", d.stderr.String())
+		}
 	})
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			var line struct {
 				Msg  string `json:"msg"`
@@ -82,6 +71,7 @@ func start(t *testing.T, args ...string) *daemon {
 				addr <- line.Addr
 			}
 		}
+		_, _ = io.Copy(io.Discard, pr)
 	}()
 	select {
 	case a := <-addr:
@@ -89,6 +79,13 @@ func start(t *testing.T, args ...string) *daemon {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("permsd did not start:\n%s", d.stderr.String())
 	}
+	return d
+}
+
+// start runs permsd with args on 127.0.0.1 (a free port) and waits until it is healthy.
+func start(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	d := launch(t, nil, args...)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(d.url + "/health"); err == nil {

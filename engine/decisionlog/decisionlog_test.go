@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/permsets/permsets/internal/testutil"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -158,24 +159,6 @@ func TestMaskApply(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -265,7 +248,7 @@ func TestEventIsOPAs(t *testing.T) {
 // TestLineShape: a line decodes into Event with no field left over, and carries what the
 // entry held.
 func TestLineShape(t *testing.T) {
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	ms, _ := ParseMasks("/input/password")
 	w, err := New(&out, Options{Mask: ms, Labels: map[string]string{"env": "test"}})
 	if err != nil {
@@ -306,7 +289,7 @@ func TestLineShape(t *testing.T) {
 type blockingWriter struct {
 	entered chan struct{}
 	release chan struct{}
-	out     syncBuffer
+	out     testutil.SyncBuffer
 }
 
 func (b *blockingWriter) Write(p []byte) (int, error) {
@@ -455,7 +438,7 @@ func (f *failingWriter) set(fail bool) {
 
 func TestWriteErrorLoggedOnce(t *testing.T) {
 	fw := &failingWriter{fail: true}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	reg := prometheus.NewRegistry()
 	w, err := New(fw, Options{Registry: reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -496,12 +479,12 @@ func TestWriteErrorLoggedOnce(t *testing.T) {
 
 func TestRegistryConflict(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	w, err := New(&syncBuffer{}, Options{Registry: reg})
+	w, err := New(&testutil.SyncBuffer{}, Options{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close(context.Background())
-	if _, err := New(&syncBuffer{}, Options{Registry: reg}); err == nil {
+	if _, err := New(&testutil.SyncBuffer{}, Options{Registry: reg}); err == nil {
 		t.Fatal("registered the counters twice")
 	}
 }

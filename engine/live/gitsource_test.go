@@ -25,7 +25,7 @@ type gitHarness struct {
 
 func newGitHarness(t *testing.T, o GitOptions) *gitHarness {
 	t.Helper()
-	h := &harness{t: t, state: &snapshot.State{}, logs: &lockedBuffer{}}
+	h := &harness{t: t, state: &snapshot.State{}, logs: &testutil.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if o.CacheDir == "" {
 		o.CacheDir = t.TempDir()
@@ -112,9 +112,9 @@ func TestGitSourceRemoteGoneAndBack(t *testing.T) {
 	// The failure is logged once, however many polls fail (the first poll after the rename may
 	// see the repository half gone, a different error).
 	time.Sleep(60 * time.Millisecond)
-	logged := h.logs.count("fetch failed")
+	logged := h.logs.Count("fetch failed")
 	time.Sleep(100 * time.Millisecond)
-	if n := h.logs.count("fetch failed"); n != logged || n > 2 {
+	if n := h.logs.Count("fetch failed"); n != logged || n > 2 {
 		t.Errorf("the fetch failure was logged %d times, then %d", logged, n)
 	}
 

@@ -31,35 +31,6 @@ const example = "../../examples/nation"
 // waitTimeout bounds every wait: generous, for a loaded CI machine under -race.
 const waitTimeout = 10 * time.Second
 
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// count is the number of log lines containing s.
-func (b *lockedBuffer) count(s string) int {
-	n := 0
-	for _, line := range strings.Split(b.String(), "\n") {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
-}
-
 type reloadEvent struct {
 	ok         bool
 	revision   string
@@ -74,7 +45,7 @@ type harness struct {
 	src    *DirSource
 	state  *snapshot.State
 	r      *Reloader
-	logs   *lockedBuffer
+	logs   *testutil.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 
@@ -91,7 +62,7 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessAt(t *testing.T, dir string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: dir, state: &snapshot.State{}, logs: &lockedBuffer{}}
+	h := &harness{t: t, dir: dir, state: &snapshot.State{}, logs: &testutil.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	src, err := NewDirSource(dir, 0, log)
 	if err != nil {
@@ -240,7 +211,7 @@ func TestInitialLoad(t *testing.T) {
 	if ev := h.lastReload(); !ev.ok || ev.generation != 1 || ev.revision != cur.Revision || ev.err != nil || ev.took <= 0 {
 		t.Errorf("OnReload got %+v", ev)
 	}
-	if n := h.logs.count("serving a new revision"); n != 1 {
+	if n := h.logs.Count("serving a new revision"); n != 1 {
 		t.Errorf("%d 'serving' log lines, want 1", n)
 	}
 }
@@ -312,7 +283,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	if got := h.state.Status().ReloadsFailed; got != 4 {
 		t.Errorf("ReloadsFailed %d, want 4", got)
 	}
-	if c := h.logs.count("reload failed"); c != 1 {
+	if c := h.logs.Count("reload failed"); c != 1 {
 		t.Errorf("the repeated error was logged %d times, want once", c)
 	}
 
@@ -332,7 +303,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	if h.current() != good {
 		t.Error("a revision with a dangling reference was served")
 	}
-	if c := h.logs.count("reload failed"); c != 2 {
+	if c := h.logs.Count("reload failed"); c != 2 {
 		t.Errorf("%d 'reload failed' log lines, want 2", c)
 	}
 
@@ -341,7 +312,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	testutil.Replace(t, h.dir, "roles/organizers.yaml", "members: [sam, lena, nobody]", "members: [sam, lena]")
 	// The status is published before the recovery is logged and reported: wait for all three.
 	h.waitFor("recovery", func() bool {
-		return h.state.Status().LastError == "" && h.logs.count("config is valid again") == 1 && h.lastReload().ok
+		return h.state.Status().LastError == "" && h.logs.Count("config is valid again") == 1 && h.lastReload().ok
 	})
 	st = h.state.Status()
 	if !st.LastErrorAt.IsZero() || st.ReloadsOK < 2 {
@@ -350,7 +321,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	if cur := h.current(); cur.Generation != 1 || cur.Revision != good.Revision {
 		t.Errorf("generation %d revision %s after restoring the served content", cur.Generation, cur.Revision)
 	}
-	if c := h.logs.count("config is valid again"); c != 1 {
+	if c := h.logs.Count("config is valid again"); c != 1 {
 		t.Errorf("%d recovery log lines, want 1", c)
 	}
 	if ev := h.lastReload(); !ev.ok || ev.err != nil {
@@ -360,7 +331,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	// Broken again with the first error: logged again, as it is no longer the last one logged.
 	testutil.WriteFile(t, h.dir, "users/sam.yaml", "apiVersion: permsets/v1\nkind: User\nid: [sam\nname: Sam\n")
 	h.waitFor("the error again", func() bool { return h.state.Status().LastError != "" })
-	if c := h.logs.count("reload failed"); c != 3 {
+	if c := h.logs.Count("reload failed"); c != 3 {
 		t.Errorf("%d 'reload failed' log lines, want 3", c)
 	}
 	// Fixed with new content: a new generation.
@@ -444,7 +415,7 @@ func TestTouchDoesNotBumpGeneration(t *testing.T) {
 	if h.r.LastParsed() != 0 {
 		t.Errorf("parsed %d unchanged files", h.r.LastParsed())
 	}
-	if c := h.logs.count("serving a new revision"); c != 1 {
+	if c := h.logs.Count("serving a new revision"); c != 1 {
 		t.Errorf("%d 'serving' log lines, want 1", c)
 	}
 }

@@ -24,7 +24,7 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func slogTo(b *lockedBuffer) *slog.Logger {
+func slogTo(b *testutil.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -126,7 +126,7 @@ func TestPersistedCorruptIsNotServed(t *testing.T) {
 			if source == "" {
 				source = "dir /x"
 			}
-			logs := &lockedBuffer{}
+			logs := &testutil.SyncBuffer{}
 			pp, _ := NewPersister(dir, source, slogTo(logs))
 			_, _, err := pp.Load(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
