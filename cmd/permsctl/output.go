@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/internal/atomicfile"
 )
 
 // writeJSON writes v indented, as every --format json output is.
@@ -55,27 +54,8 @@ func (q *queryFlags) addTime(in map[string]any) error {
 	return nil
 }
 
-// writeFileAtomic writes a file aside (in its directory), syncs it and renames it into place, so
-// a failed write never leaves half a file (a plan, a bundle, an export, a report) behind.
+// writeFileAtomic writes a file the user asked for (a plan, a bundle, an export, a report) so
+// that a failed write never leaves half a file behind.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o644, write)
 }

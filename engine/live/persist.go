@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/internal/atomicfile"
 )
 
 // The files a Persister keeps in its directory.
@@ -125,41 +125,10 @@ func (c *countWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// writeAtomic writes dir/name through a temporary file in dir: written, synced, renamed, and the
-// directory synced, so that a crash leaves the old file or the new one, whole.
-func writeAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // the rename is durable once the directory is
-		d.Close()
-	}
-	return nil
+// writeAtomic writes dir/name, private to the daemon (0600), so that a crash leaves the old
+// file or the new one, whole.
+func writeAtomic(dir, name string, write func(io.Writer) error) error {
+	return atomicfile.Write(filepath.Join(dir, name), 0o600, write)
 }
 
 // Load reads the persisted revision back and prepares it: a snapshot marked Persisted, at
