@@ -99,11 +99,9 @@ func newBundle(m *sets.Model, commit, rev string, index ast.Object, idx *Index) 
 		return nil, err
 	}
 	if rev == "" {
-		model, err := json.Marshal(m)
-		if err != nil {
+		if rev, err = revision(m, mods); err != nil {
 			return nil, err
 		}
-		rev = revision(model, mods)
 	}
 	b := &Bundle{Modules: mods, Revision: rev, Commit: commit, index: index}
 	if idx.Catalog != nil {
@@ -118,23 +116,23 @@ func RevisionOf(m *sets.Model) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return revision(m, mods)
+}
+
+// revision digests the normalized model, the rules and the engine version.
+func revision(m *sets.Model, mods []Module) (string, error) {
 	model, err := json.Marshal(m)
 	if err != nil {
 		return "", err
 	}
-	return revision(model, mods), nil
-}
-
-// revision digests the normalized model, the rules and the engine version.
-func revision(model []byte, mods []Module) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "permsets engine %s\n", Version)
 	h.Write(model)
-	for _, m := range mods {
-		fmt.Fprintf(h, "\n%s %d\n", m.Path, len(m.Raw))
-		h.Write(m.Raw)
+	for _, mod := range mods {
+		fmt.Fprintf(h, "\n%s %d\n", mod.Path, len(mod.Raw))
+		h.Write(mod.Raw)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
 }
 
 // IndexJSON is the index as JSON (data.permsets_index), written from its AST value on each call.
