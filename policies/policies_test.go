@@ -91,8 +91,8 @@ func TestRegoCatchesBrokenRules(t *testing.T) {
 		{
 			note: "the fast table's single holding is misread",
 			file: "permsets/decision.rego",
-			old:  "inst.records[inst.holdings[input.user][i]]",
-			new:  "inst.records[inst.holdings[input.user][0]]",
+			old:  "inst.records[inst.holdings[user][i]]",
+			new:  "inst.records[inst.holdings[user][0]]",
 		},
 		{
 			note: "suspended users without holdings are told they hold nothing",
@@ -101,10 +101,22 @@ func TestRegoCatchesBrokenRules(t *testing.T) {
 			new:  "",
 		},
 		{
-			note: "who_can keeps users decision denies",
+			note: "who_can by rule keeps users decision denies",
 			file: "permsets/listings.rego",
 			old:  "\tres.allow\n\tentry :=",
 			new:  "\tentry :=",
+		},
+		{
+			note: "who_can keeps users the rule denies when the table cannot settle them",
+			file: "permsets/listings.rego",
+			old:  "_now)\n\tres.allow\n}",
+			new:  "_now)\n}",
+		},
+		{
+			note: "who_can ignores a denying cell",
+			file: "permsets/listings.rego",
+			old:  `in {"0", "n", "d"}`,
+			new:  `in {"x"}`,
 		},
 	}
 	for _, m := range mutants {

@@ -164,26 +164,6 @@ _who_can_denied_by_table(user) if {
 	substring(_who_can_rows[user], _who_can_position, 1) in {"0", "n", "d"}
 }
 
-# The grants an allowing cell names: its one holding (a letter of _single_alphabet) or the
-# holdings of its mask; undefined for any other cell ("1~" leaves the grants to the rule).
-_fast_grants(user, cell) := [{"set": h.set, "via": h.via}] if {
-	startswith(cell, "1")
-	i := indexof(_single_alphabet, substring(cell, 1, 1))
-	i >= 0
-	inst := index.instances[input.instance]
-	h := inst.records[inst.holdings[user][i]]
-} else := grants if {
-	startswith(cell, "1")
-	mask := indexof(_mask_alphabet, substring(cell, 1, 1))
-	mask > 0
-	inst := index.instances[input.instance]
-	grants := [{"set": h.set, "via": h.via} |
-		some i, id in inst.holdings[user]
-		bits.and(mask, bits.lsh(1, i)) != 0
-		h := inst.records[id]
-	]
-}
-
 # who_can by the decision rule alone, for every candidate: the definition the fast table
 # shortcuts (engine tests compare the two; not served).
 _who_can_by_rule := [entry |
