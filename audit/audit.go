@@ -124,6 +124,19 @@ type Instance struct {
 	SuspendedHolders       []Suspended   `json:"suspended_holders"`
 }
 
+// Separations splits the instance's separation-of-duties findings into violations and the
+// *=* holders listed as exempt, each in report order.
+func (in *Instance) Separations() (violations, exempt []Separation) {
+	for _, s := range in.SeparationOfDuties {
+		if s.Exempt {
+			exempt = append(exempt, s)
+		} else {
+			violations = append(violations, s)
+		}
+	}
+	return violations, exempt
+}
+
 // SetHolders is a set on an instance and everyone who holds it there, by assignment and role.
 type SetHolders struct {
 	Set         string    `json:"set"`
@@ -458,13 +471,8 @@ func (v *view) instance(ctx context.Context, in *sets.Instance, now time.Time, w
 	c.Holders = len(users)
 	c.UnassignedSets = len(out.UnassignedSets)
 	c.PrivilegedHolders = len(out.PrivilegedHolders)
-	for _, s := range out.SeparationOfDuties {
-		if s.Exempt {
-			c.SeparationOfDutiesExempt++
-		} else {
-			c.SeparationOfDuties++
-		}
-	}
+	violations, exempt := out.Separations()
+	c.SeparationOfDuties, c.SeparationOfDutiesExempt = len(violations), len(exempt)
 	c.DisabledSetsAssigned = len(out.DisabledSetsAssigned)
 	c.ExpiredAssignments = len(out.ExpiredAssignments)
 	c.ExpiringAssignments = len(out.ExpiringAssignments)

@@ -59,14 +59,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 
 	for _, in := range r.Instances {
 		fmt.Fprintf(b, "\n## Instance %s: %s\n", mdCode(in.ID), mdEscape(in.Name))
-		var violations, exempt []Separation
-		for _, s := range in.SeparationOfDuties {
-			if s.Exempt {
-				exempt = append(exempt, s)
-			} else {
-				violations = append(violations, s)
-			}
-		}
+		violations, exempt := in.Separations()
 		section(b, "Separation-of-duties violations", len(violations), func(i int) string { return mdSeparation(violations[i]) })
 		section(b, "Exempt from separation of duties (`*=*`)", len(exempt), func(i int) string { return mdSeparation(exempt[i]) })
 		section(b, "Privileged holders (wildcard grants)", len(in.PrivilegedHolders), func(i int) string {

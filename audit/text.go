@@ -197,14 +197,7 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 				fmt.Fprintf(b, "    %s %s\n", mark, line(i))
 			}
 		}
-		var violations, exempt []Separation
-		for _, s := range in.SeparationOfDuties {
-			if s.Exempt {
-				exempt = append(exempt, s)
-			} else {
-				violations = append(violations, s)
-			}
-		}
+		violations, exempt := in.Separations()
 		section("Separation-of-duties violations", len(violations), c.red("x"), func(i int) string { return separationText(violations[i]) })
 		section("Exempt from separation of duties (*=*)", len(exempt), c.warn("!"), func(i int) string { return separationText(exempt[i]) })
 		section("Privileged holders (wildcard grants)", len(in.PrivilegedHolders), c.warn("!"), func(i int) string { return privilegedText(in.PrivilegedHolders[i]) })

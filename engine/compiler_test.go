@@ -2,12 +2,11 @@ package engine
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -20,20 +19,6 @@ func TestCompilerReuse(t *testing.T) {
 	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = dir, 3, 60, 200, 8, 2000, 10
 	if _, err := synth.Generate(o); err != nil {
 		t.Fatal(err)
-	}
-	edit := func(t *testing.T, rel, old, new string) {
-		t.Helper()
-		p := filepath.Join(dir, rel)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), old) {
-			t.Fatalf("%s has no %q", rel, old)
-		}
-		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	c := &Compiler{}
 	compileBoth := func(t *testing.T) CompileStats {
@@ -74,7 +59,7 @@ func TestCompilerReuse(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			if st.rel != "" {
-				edit(t, st.rel, st.old, st.new)
+				testutil.Replace(t, dir, st.rel, st.old, st.new)
 			}
 			s := compileBoth(t)
 			if st.instancesReused >= 0 && s.InstancesReused != st.instancesReused {

@@ -11,8 +11,6 @@ package decisionlog
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -126,7 +124,7 @@ func newWriter(out io.Writer, closer *os.File, o Options) (*Writer, error) {
 		out:    out,
 		closer: closer,
 		mask:   o.Mask,
-		labels: map[string]string{"id": newID(), "version": engine.Version},
+		labels: map[string]string{"id": server.NewID(), "version": engine.Version},
 		log:    o.Log,
 		ch:     make(chan server.Entry, o.Buffer),
 		stop:   make(chan struct{}),
@@ -306,14 +304,4 @@ func (w *Writer) event(e server.Entry) *Event {
 	}
 	applyAll(w.mask, ev)
 	return ev
-}
-
-// newID is a random UUID (version 4).
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

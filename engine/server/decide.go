@@ -201,7 +201,7 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, rest string, q ur
 			return
 		}
 	}
-	d.id = newID()
+	d.id = NewID()
 	h.evaluate(r.Context(), snap, d)
 	h.record(r, snap, d, "", start)
 	if d.err != nil {
@@ -288,7 +288,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 	if boolParam(q, "provenance") {
 		prov = h.provenance(snap)
 	}
-	batchID := newID()
+	batchID := NewID()
 	resp := batchResponse{BatchDecisionID: batchID, Responses: make(map[string]*batchItem, len(req.Inputs))}
 	ids := make([]string, 0, len(req.Inputs))
 	for id := range req.Inputs {
@@ -302,7 +302,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 			return // the client is gone
 		}
 		itemStart := time.Now()
-		d := &decision{id: newID(), path: idx}
+		d := &decision{id: NewID(), path: idx}
 		v, e := decodeInput(req.Inputs[id])
 		if e == nil {
 			if common != nil {

@@ -171,8 +171,8 @@ func mergeInput(common map[string]any, item any) any {
 	return out
 }
 
-// newID is a random UUID (version 4), the form of OPA's decision ids.
-func newID() string {
+// NewID is a random UUID (version 4), the form of OPA's decision ids (and its instance ids).
+func NewID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
