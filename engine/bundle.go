@@ -12,6 +12,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
@@ -75,6 +77,12 @@ type Bundle struct {
 	Commit   string          // the Git commit, when there is one
 	index    ast.Object      // data.permsets_index; never modified
 	known    map[string]bool // the catalog's permissions; nil without a catalog
+
+	tarGz struct { // the bundle file, written on first demand (see TarGz)
+		once sync.Once
+		data []byte
+		err  error
+	}
 }
 
 // KnownPermission reports whether the catalog knows a feature=action permission; without a
@@ -144,9 +152,35 @@ func (b *Bundle) IndexJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteTarGz writes a standard OPA bundle: .manifest (revision, roots), data.json holding the
-// index under permsets_index, and the rules.
+// WriteTarGz writes the bundle file (TarGz) to w.
 func (b *Bundle) WriteTarGz(w io.Writer) error {
+	data, err := b.TarGz()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// TarGz is the bundle file: a standard OPA bundle with .manifest (revision, roots), data.json
+// holding the index under permsets_index, and the rules. It is written once per bundle, on first
+// demand, and kept compressed: a large repository's takes seconds to write, and permsd's
+// /bundles and its persistence both ask for it after every reload.
+func (b *Bundle) TarGz() ([]byte, error) {
+	b.tarGz.once.Do(func() {
+		tarGzWrites.Add(1)
+		var buf bytes.Buffer
+		if b.tarGz.err = b.writeTarGz(&buf); b.tarGz.err == nil {
+			b.tarGz.data = buf.Bytes()
+		}
+	})
+	return b.tarGz.data, b.tarGz.err
+}
+
+// tarGzWrites counts bundle files written, for tests.
+var tarGzWrites atomic.Int64
+
+func (b *Bundle) writeTarGz(w io.Writer) error {
 	index, err := b.IndexJSON()
 	if err != nil {
 		return err

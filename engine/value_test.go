@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -96,5 +97,42 @@ func TestWriteJSONRefusesWhatJSONCannotHold(t *testing.T) {
 	v := ast.MustParseTerm(`{"b": {"y": 1, "x": "plain"}, "a": ["x\u2028\"<", 1, 2.5, true, null]}`).Value
 	if err := writeJSON(&buf, v); err != nil || buf.String() != `{"a":["x\u2028\"\u003c",1,2.5,true,null],"b":{"x":"plain","y":1}}` {
 		t.Errorf("got %s, %v", buf.String(), err)
+	}
+}
+
+// TestTarGzOnce: the bundle file is written once per bundle however many ask at once (permsd's
+// /bundles for every polling agent, and its persistence), and they all get the same bytes.
+func TestTarGzOnce(t *testing.T) {
+	res, err := sets.LoadDir(context.Background(), "../examples/nation", sets.Options{})
+	if err != nil || !res.OK() {
+		t.Fatal(err)
+	}
+	b, err := NewBundle(res.Model, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := tarGzWrites.Load()
+	const callers = 8
+	files := make([][]byte, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			if err := b.WriteTarGz(&buf); err != nil {
+				t.Error(err)
+			}
+			files[i] = buf.Bytes()
+		}()
+	}
+	wg.Wait()
+	if n := tarGzWrites.Load() - before; n != 1 {
+		t.Errorf("written %d times for %d callers, want once", n, callers)
+	}
+	for i := range files {
+		if len(files[i]) == 0 || !bytes.Equal(files[i], files[0]) {
+			t.Fatalf("caller %d got another file", i)
+		}
 	}
 }

@@ -29,7 +29,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/server/types"
@@ -87,7 +86,6 @@ type handler struct {
 	metrics     *metrics
 	promHandler http.Handler
 	build       buildInfo
-	bundle      atomic.Pointer[bundleCache]
 }
 
 // New builds the handler. It fails without a State or when the metrics cannot be registered

@@ -812,15 +812,14 @@ func TestBundle(t *testing.T) {
 	}
 }
 
-// TestBundleBuiltOnce: agents polling after a reload all ask for the new bundle at once; it is
-// written once per revision, and every one of them gets the same bytes.
+// TestBundleBuiltOnce: agents polling after a reload all ask for the new bundle at once; every
+// one of them gets the same bytes (that the bundle is written once is engine's TestTarGzOnce).
 func TestBundleBuiltOnce(t *testing.T) {
 	f := newFixture(t, false, nil)
 	for gen := uint64(2); gen <= 3; gen++ {
 		if gen == 3 {
 			f.state.Publish(devonAdminSnapshot(t, gen))
 		}
-		before := bundleBuilds.Load()
 		const agents = 8
 		bodies := make(chan string, agents)
 		var wg sync.WaitGroup
@@ -842,9 +841,6 @@ func TestBundleBuiltOnce(t *testing.T) {
 			if b != first {
 				t.Fatal("agents got different bundles of one revision")
 			}
-		}
-		if n := bundleBuilds.Load() - before; n != 1 {
-			t.Errorf("generation %d: the bundle was written %d times for %d requests, want once", gen, n, agents)
 		}
 	}
 }

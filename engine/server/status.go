@@ -1,12 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/server/types"
@@ -68,19 +65,6 @@ func (h *handler) status(w http.ResponseWriter, pretty bool) {
 	writeJSON(w, http.StatusOK, &resp, pretty)
 }
 
-// bundleCache is the current revision's bundle as served, built on first demand, once: a large
-// repository's bundle takes seconds to write, and every agent polling after a reload asks for it
-// at about the same time. Only bundle requests wait for it; decisions never do.
-// bundleBuilds counts bundle files written, for tests.
-var bundleBuilds atomic.Int64
-
-type bundleCache struct {
-	snap *snapshot.Snapshot
-	once sync.Once
-	data []byte
-	err  error
-}
-
 // serveBundle serves GET /bundles/permsets.tar.gz: the current revision as a standard OPA
 // bundle, its ETag the revision; If-None-Match with it gives 304.
 func (h *handler) serveBundle(w http.ResponseWriter, r *http.Request, pretty bool) {
@@ -95,35 +79,17 @@ func (h *handler) serveBundle(w http.ResponseWriter, r *http.Request, pretty boo
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	c := h.bundle.Load()
-	if c == nil || c.snap != snap {
-		mine := &bundleCache{snap: snap}
-		switch cur := h.bundle.Load(); {
-		case h.bundle.CompareAndSwap(c, mine):
-			c = mine
-		case cur != nil && cur.snap == snap:
-			c = cur // another request started this revision's build first: share it
-		default:
-			c = mine // a newer revision is being built meanwhile: build this one alone
-		}
-	}
-	c.once.Do(func() {
-		bundleBuilds.Add(1)
-		var buf bytes.Buffer
-		if c.err = snap.Bundle.WriteTarGz(&buf); c.err == nil {
-			c.data = buf.Bytes()
-		}
-	})
-	if c.err != nil {
-		h.log.Error("bundle", "revision", snap.Revision, "error", c.err)
+	data, err := snap.Bundle.TarGz() // written once per revision, however many agents ask
+	if err != nil {
+		h.log.Error("bundle", "revision", snap.Revision, "error", err)
 		writeError(w, http.StatusInternalServerError, types.CodeInternal, "building the bundle failed", pretty)
 		return
 	}
 	w.Header().Set("Content-Type", "application/gzip")
-	w.Header().Set("Content-Length", strconv.Itoa(len(c.data)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(c.data)
+		_, _ = w.Write(data)
 	}
 }
 
