@@ -109,7 +109,7 @@ func newView(m *sets.Model, idx *engine.Index) *view {
 		recs := make(map[string]*record, len(ii.Records))
 		for _, rid := range sortedRecordIDs(ii.Records) {
 			h := ii.Records[rid]
-			r := &record{set: h.Set, via: h.Via, source: h.Source, direct: h.Via == "direct", enabled: h.Enabled,
+			r := &record{set: h.Set, via: h.Via, source: h.Source, direct: h.Via == engine.ViaDirect, enabled: h.Enabled,
 				superuser: h.Superuser, expiresNs: h.ExpiresNs}
 			src := where["role\x00"+h.Source]
 			if r.direct {

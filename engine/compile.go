@@ -76,11 +76,18 @@ type instanceIndex struct {
 	Holders  map[string][]string   `json:"holders"`
 	Granting map[string][]string   `json:"granting"`
 	// Covering lists, per permission key, the holding records whose set grants it in some form,
-	// with how: "s" the set is *=* (listed under every known key with a catalog, under "*=*"
-	// without one), "u" a grant without arguments, "c" only grants for some resources.
+	// with how: coverSuperuser, coverUnconditional or coverScoped.
 	Covering map[string]map[string]string `json:"covering"`
 	Fast     map[string]string            `json:"fast,omitempty"`
 }
+
+// How a holding record covers a permission key in an instance's covering (the rules read these
+// codes).
+const (
+	coverSuperuser     = "s" // the set is *=*: listed under every known key with a catalog, under "*=*" without one
+	coverUnconditional = "u" // the set has a grant of the key without arguments
+	coverScoped        = "c" // the set only has grants of the key for some resources
+)
 
 // holding is one way a user holds a set on an instance. It carries the set's enabled and
 // superuser flags, so a decision reads them without another lookup.
@@ -173,7 +180,7 @@ func prepare(m *sets.Model) (*Index, error) {
 			exp = a.Expires.UnixNano()
 		}
 		for _, s := range a.PermissionSets {
-			rec := &holding{Set: s, Via: "direct", Source: a.ID, ExpiresNs: exp}
+			rec := &holding{Set: s, Via: ViaDirect, Source: a.ID, ExpiresNs: exp}
 			for _, u := range a.Users {
 				ii.held[u] = append(ii.held[u], rec)
 			}
@@ -186,7 +193,7 @@ func prepare(m *sets.Model) (*Index, error) {
 			if ii == nil {
 				return nil, fmt.Errorf("role %s lists unknown instance %s", r.ID, inst)
 			}
-			rec := &holding{Set: s, Via: "role:" + r.ID, Source: r.ID, ExpiresNs: Never}
+			rec := &holding{Set: s, Via: ViaRolePrefix + r.ID, Source: r.ID, ExpiresNs: Never}
 			for _, u := range r.Members {
 				ii.held[u] = append(ii.held[u], rec)
 			}
@@ -238,19 +245,19 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 			continue
 		}
 		for key, grants := range s.Grants {
-			how := "c"
+			how := coverScoped
 			for _, g := range grants {
 				if g.unconditional() {
-					how = "u"
+					how = coverUnconditional
 				}
 			}
 			cover(key, id, how)
 		}
 		if s.Superuser {
-			cover("*=*", id, "s")
+			cover("*=*", id, coverSuperuser)
 			if idx.Catalog != nil {
 				for _, key := range idx.Catalog.order {
-					cover(key, id, "s")
+					cover(key, id, coverSuperuser)
 				}
 			}
 		}
