@@ -321,3 +321,33 @@ func TestAuditExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditMarkdownHostile: an instance name, a set name and a file name (whose assignment's
+// default id is made of it) with newlines, an HTML comment and a fake heading cannot forge the
+// markdown report: every instance keeps its heading and its closed holdings section, and no
+// HTML comment is opened.
+func TestAuditMarkdownHostile(t *testing.T) {
+	dir := testutil.CopyTree(t, "../../examples/nation")
+	testutil.Replace(t, dir, "instances/campaign.yaml", "name: Okafor for Mayor 2027", `name: "Okafor\n<!--\n# all clear"`)
+	testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "name: Bookkeeper", `name: "Book | keeper\n<!--"`)
+	testutil.WriteFile(t, dir, "assignments/x\n<!--\n## Instance `y` | z.yaml",
+		"apiVersion: permsets/v1\nkind: Assignment\ninstance: campaign\nusers: [devon]\npermissionSets: [finance]\n")
+	code, md, errOut := runAuditCLI(t, dir, "--now", auditNow, "--format", "markdown")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if strings.Contains(md, "<!--") {
+		t.Errorf("the report opens an HTML comment:\n%s", md)
+	}
+	page := renderMarkdown(t, []byte(md))
+	if strings.Contains(page, "<!--") || strings.Count(page, "<h1>") != 1 {
+		t.Errorf("the rendered report holds an HTML comment or a heading of the config's:\n%s", page)
+	}
+	// Summary, System admins, and one heading per instance (campaign and hq).
+	if n := strings.Count(page, "<h2>"); n != 4 || !strings.Contains(page, "<h2>Instance <code>campaign</code>: Okafor\\x0a&lt;!--\\x0a# all clear</h2>") {
+		t.Errorf("%d <h2> headings, want 4 with campaign's name as text:\n%s", n, page)
+	}
+	if strings.Count(page, "<details>") != 2 || strings.Count(page, "</details>") != 2 {
+		t.Errorf("want a closed <details> per instance:\n%s", page)
+	}
+}

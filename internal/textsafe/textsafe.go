@@ -82,9 +82,10 @@ func clean(s string) bool {
 // text may stand: a paragraph, a heading, a list item, a table cell, a <summary>. What Terminal
 // escapes is escaped first (so no line break survives, and a table row or list item cannot be
 // ended early); then <, > and & become the entities &lt; &gt; &amp; (no HTML, no comment that
-// hides what follows, no <autolink>), and every other ASCII punctuation character is
-// backslash-escaped (no emphasis, code span, link, image, heading, list, quote, table cell
-// boundary or bare-URL autolink can start). The result holds no newline, no '<' and no backtick
+// hides what follows, no <autolink>), and every other ASCII punctuation character that could
+// start or end a construct is backslash-escaped (no emphasis, code span, link, image, heading,
+// list, quote, table cell boundary, math or bare-URL autolink can start: the : of a scheme,
+// the . of www. and the @ of an address are escaped). The result holds no newline, no '<' and no backtick
 // or pipe that is not escaped. It is not for the inside of a code span, where escapes do not
 // work: use MarkdownCode.
 func Markdown(s string) string {
@@ -99,7 +100,7 @@ func Markdown(s string) string {
 			b.WriteString("&gt;")
 		case c == '&':
 			b.WriteString("&amp;")
-		case asciiPunct(c):
+		case asciiPunct(c) && !inert(c, i):
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		default:
@@ -107,6 +108,20 @@ func Markdown(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// inert says whether the ASCII punctuation c, at byte i of the text, starts or ends nothing in
+// CommonMark or GitHub-flavoured Markdown, so it needs no escape (which keeps ids and sentences
+// readable in the raw text): , ; ' " / = % ? anywhere, and - except at the start, where it
+// could begin a list or a thematic break.
+func inert(c byte, i int) bool {
+	switch c {
+	case ',', ';', '\'', '"', '/', '=', '%', '?':
+		return true
+	case '-':
+		return i > 0
+	}
+	return false
 }
 
 func asciiPunct(c byte) bool {
