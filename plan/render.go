@@ -156,26 +156,28 @@ func findingLine(f Finding) string {
 	return head + ": " + f.Message
 }
 
-// WriteText writes the plan for a terminal.
+// WriteText writes the plan for a terminal. Every string from the config goes through
+// textsafe.Terminal before it is coloured, so none can move the cursor, clear the screen or
+// reorder what is shown.
 func WriteText(w io.Writer, p *Plan, c Painter) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "Base: %s\nHead: %s\n", sideText(p.Base), sideText(p.Head))
+	fmt.Fprintf(b, "Base: %s\nHead: %s\n", textsafe.Terminal(sideText(p.Base)), textsafe.Terminal(sideText(p.Head)))
 	if len(p.Changes) == 0 {
 		b.WriteString("\nNo changes. The config matches the base.\n")
 	} else {
 		b.WriteString("\nObjects:\n")
 		for _, ch := range p.Changes {
-			fmt.Fprintf(b, "  %s %s %s", c.sign(ch.Action), ch.Kind, ch.ID)
+			fmt.Fprintf(b, "  %s %s %s", c.sign(ch.Action), textsafe.Terminal(ch.Kind), textsafe.Terminal(ch.ID))
 			if at := where(ch); at != "" {
-				fmt.Fprintf(b, " (%s)", at)
+				fmt.Fprintf(b, " (%s)", textsafe.Terminal(at))
 			}
 			b.WriteString("\n")
 			for _, f := range ch.Fields {
 				if added, removed, ok := listChange(f); ok {
-					fmt.Fprintf(b, "      %s:%s%s\n", f.Field, prefixed(" +", added), prefixed(" -", removed))
+					fmt.Fprintf(b, "      %s\n", textsafe.Terminal(f.Field+":"+prefixed(" +", added)+prefixed(" -", removed)))
 					continue
 				}
-				fmt.Fprintf(b, "      %s: %s -> %s\n", f.Field, value(f.Old), value(f.New))
+				fmt.Fprintf(b, "      %s\n", textsafe.Terminal(f.Field+": "+value(f.Old)+" -> "+value(f.New)))
 			}
 		}
 	}
@@ -183,25 +185,25 @@ func WriteText(w io.Writer, p *Plan, c Painter) error {
 	if len(gained)+len(lost) > 0 {
 		b.WriteString("\nAccess:\n")
 		for _, l := range gained {
-			fmt.Fprintf(b, "  %s%s\n", c.paint("32", "+"), l[1:])
+			fmt.Fprintf(b, "  %s%s\n", c.paint("32", "+"), textsafe.Terminal(l[1:]))
 		}
 		for _, l := range lost {
-			fmt.Fprintf(b, "  %s%s\n", c.paint("31", "-"), l[1:])
+			fmt.Fprintf(b, "  %s%s\n", c.paint("31", "-"), textsafe.Terminal(l[1:]))
 		}
 	}
 	if p.AccessNote != "" {
-		fmt.Fprintf(b, "\nNote: %s\n", p.AccessNote)
+		fmt.Fprintf(b, "\nNote: %s\n", textsafe.Terminal(p.AccessNote))
 	}
 	if len(p.Deny) > 0 {
 		b.WriteString("\nDeny:\n")
 		for _, f := range p.Deny {
-			fmt.Fprintf(b, "  %s %s\n", c.paint("31", "x"), findingLine(f))
+			fmt.Fprintf(b, "  %s %s\n", c.paint("31", "x"), textsafe.Terminal(findingLine(f)))
 		}
 	}
 	if len(p.Warn) > 0 {
 		b.WriteString("\nWarn:\n")
 		for _, f := range p.Warn {
-			fmt.Fprintf(b, "  %s %s\n", c.paint("33", "!"), findingLine(f))
+			fmt.Fprintf(b, "  %s %s\n", c.paint("33", "!"), textsafe.Terminal(findingLine(f)))
 		}
 	}
 	fmt.Fprintf(b, "\n%s\n", p.SummaryLine())
