@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/permsets/permsets/internal/textsafe"
 )
 
 // Painter colours text output; the zero value paints nothing.
@@ -164,20 +166,23 @@ func privilegedText(p Privileged) string {
 	return s
 }
 
-// WriteText writes the report for a terminal: a header, then a section per instance.
+// WriteText writes the report for a terminal: a header, then a section per instance. Every
+// line's text from the config goes through textsafe.Terminal before it is coloured, so none can
+// move the cursor, clear the screen or reorder what is shown.
 func WriteText(w io.Writer, r *Report, c Painter) error {
 	b := bufio.NewWriterSize(w, 1<<16)
+	safe := textsafe.Terminal
 	fmt.Fprintf(b, "%s\n", c.bold("permsets audit"))
-	fmt.Fprintf(b, "Revision: %s\n", r.revisionText())
-	fmt.Fprintf(b, "Now: %s\n", r.nowText())
-	fmt.Fprintf(b, "Expiring within: %s\n", r.ExpiringWithin)
+	fmt.Fprintf(b, "Revision: %s\n", safe(r.revisionText()))
+	fmt.Fprintf(b, "Now: %s\n", safe(r.nowText()))
+	fmt.Fprintf(b, "Expiring within: %s\n", safe(r.ExpiringWithin))
 	b.WriteString("\nSystem admins (may change anything in the repository):")
 	if len(r.SystemAdmins) == 0 {
 		b.WriteString(" none\n")
 	} else {
 		b.WriteString("\n")
 		for _, a := range r.SystemAdmins {
-			fmt.Fprintf(b, "  %s %s (%s)", c.warn("!"), a.User, at(a.File, a.Line))
+			fmt.Fprintf(b, "  %s %s", c.warn("!"), safe(fmt.Sprintf("%s (%s)", a.User, at(a.File, a.Line))))
 			if a.Suspended {
 				b.WriteString(" [suspended]")
 			}
@@ -185,16 +190,17 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 		}
 	}
 	for _, in := range r.Instances {
-		fmt.Fprintf(b, "\n%s\n", c.bold(fmt.Sprintf("Instance %s (%s): %s, %s held by %s", in.ID, in.Name,
-			plural(in.Summary.Sets, "set"), plural(in.Summary.Holdings, "holding"), plural(in.Summary.Holders, "user"))))
+		fmt.Fprintf(b, "\n%s\n", c.bold(safe(fmt.Sprintf("Instance %s (%s): %s, %s held by %s", in.ID, in.Name,
+			plural(in.Summary.Sets, "set"), plural(in.Summary.Holdings, "holding"), plural(in.Summary.Holders, "user")))))
 		section := func(title string, n int, mark string, line func(i int) string) {
+			title = safe(title)
 			if n == 0 {
 				fmt.Fprintf(b, "  %s: none\n", title)
 				return
 			}
 			fmt.Fprintf(b, "  %s (%d):\n", title, n)
 			for i := range n {
-				fmt.Fprintf(b, "    %s %s\n", mark, line(i))
+				fmt.Fprintf(b, "    %s %s\n", mark, safe(line(i)))
 			}
 		}
 		violations, exempt := in.Separations()
@@ -236,14 +242,14 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 			if len(notes) > 0 {
 				note = ", " + strings.Join(notes, ", ")
 			}
-			fmt.Fprintf(b, "    %s (%s%s)", s.Set, s.Name, note)
+			fmt.Fprintf(b, "    %s", safe(fmt.Sprintf("%s (%s%s)", s.Set, s.Name, note)))
 			if len(s.Holders) == 0 {
 				b.WriteString(": nobody\n")
 				continue
 			}
 			b.WriteString("\n")
 			for _, h := range s.Holders {
-				fmt.Fprintf(b, "      %s: %s\n", holdingText(h), strings.Join(h.Users, ", "))
+				fmt.Fprintf(b, "      %s\n", safe(holdingText(h)+": "+strings.Join(h.Users, ", ")))
 			}
 		}
 	}

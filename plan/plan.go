@@ -108,8 +108,8 @@ type Summary struct {
 type Options struct {
 	Now time.Time    // the time of the plan; zero means the wall clock
 	Log *slog.Logger // stage timings at debug level; nil: none
-	// Actor is who makes the change (--actor: a user id, email or login); "" judges the change
-	// without the actor rules.
+	// Actor is who makes the change (--actor: a forge login, or id:ID, or email:ADDR; see
+	// FindUser); "" judges the change without the actor rules.
 	Actor string
 	// Bootstrap lets a system admin of the head make the first change over an empty base
 	// without the actor rules, which would deny everything (nobody holds anything before).

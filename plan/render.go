@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permsets/permsets/internal/textsafe"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -155,26 +156,28 @@ func findingLine(f Finding) string {
 	return head + ": " + f.Message
 }
 
-// WriteText writes the plan for a terminal.
+// WriteText writes the plan for a terminal. Every string from the config goes through
+// textsafe.Terminal before it is coloured, so none can move the cursor, clear the screen or
+// reorder what is shown.
 func WriteText(w io.Writer, p *Plan, c Painter) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "Base: %s\nHead: %s\n", sideText(p.Base), sideText(p.Head))
+	fmt.Fprintf(b, "Base: %s\nHead: %s\n", textsafe.Terminal(sideText(p.Base)), textsafe.Terminal(sideText(p.Head)))
 	if len(p.Changes) == 0 {
 		b.WriteString("\nNo changes. The config matches the base.\n")
 	} else {
 		b.WriteString("\nObjects:\n")
 		for _, ch := range p.Changes {
-			fmt.Fprintf(b, "  %s %s %s", c.sign(ch.Action), ch.Kind, ch.ID)
+			fmt.Fprintf(b, "  %s %s %s", c.sign(ch.Action), textsafe.Terminal(ch.Kind), textsafe.Terminal(ch.ID))
 			if at := where(ch); at != "" {
-				fmt.Fprintf(b, " (%s)", at)
+				fmt.Fprintf(b, " (%s)", textsafe.Terminal(at))
 			}
 			b.WriteString("\n")
 			for _, f := range ch.Fields {
 				if added, removed, ok := listChange(f); ok {
-					fmt.Fprintf(b, "      %s:%s%s\n", f.Field, prefixed(" +", added), prefixed(" -", removed))
+					fmt.Fprintf(b, "      %s\n", textsafe.Terminal(f.Field+":"+prefixed(" +", added)+prefixed(" -", removed)))
 					continue
 				}
-				fmt.Fprintf(b, "      %s: %s -> %s\n", f.Field, value(f.Old), value(f.New))
+				fmt.Fprintf(b, "      %s\n", textsafe.Terminal(f.Field+": "+value(f.Old)+" -> "+value(f.New)))
 			}
 		}
 	}
@@ -182,25 +185,25 @@ func WriteText(w io.Writer, p *Plan, c Painter) error {
 	if len(gained)+len(lost) > 0 {
 		b.WriteString("\nAccess:\n")
 		for _, l := range gained {
-			fmt.Fprintf(b, "  %s%s\n", c.paint("32", "+"), l[1:])
+			fmt.Fprintf(b, "  %s%s\n", c.paint("32", "+"), textsafe.Terminal(l[1:]))
 		}
 		for _, l := range lost {
-			fmt.Fprintf(b, "  %s%s\n", c.paint("31", "-"), l[1:])
+			fmt.Fprintf(b, "  %s%s\n", c.paint("31", "-"), textsafe.Terminal(l[1:]))
 		}
 	}
 	if p.AccessNote != "" {
-		fmt.Fprintf(b, "\nNote: %s\n", p.AccessNote)
+		fmt.Fprintf(b, "\nNote: %s\n", textsafe.Terminal(p.AccessNote))
 	}
 	if len(p.Deny) > 0 {
 		b.WriteString("\nDeny:\n")
 		for _, f := range p.Deny {
-			fmt.Fprintf(b, "  %s %s\n", c.paint("31", "x"), findingLine(f))
+			fmt.Fprintf(b, "  %s %s\n", c.paint("31", "x"), textsafe.Terminal(findingLine(f)))
 		}
 	}
 	if len(p.Warn) > 0 {
 		b.WriteString("\nWarn:\n")
 		for _, f := range p.Warn {
-			fmt.Fprintf(b, "  %s %s\n", c.paint("33", "!"), findingLine(f))
+			fmt.Fprintf(b, "  %s %s\n", c.paint("33", "!"), textsafe.Terminal(findingLine(f)))
 		}
 	}
 	fmt.Fprintf(b, "\n%s\n", p.SummaryLine())
@@ -236,7 +239,10 @@ func short(h string) string {
 const maxMarkdownLines = 300
 
 // WriteMarkdown writes the plan as a pull-request comment: the verdict and summary first, deny
-// and warn as checklists, the long lists in collapsible sections.
+// and warn as checklists, the long lists in collapsible sections. Every string that comes from
+// the config (ids, file names, values, findings: a head's custom rules are the pull request's
+// own code) goes through internal/textsafe, so none can fake a verdict, open an HTML comment
+// that hides the sections after it, or make a link.
 func WriteMarkdown(w io.Writer, p *Plan) error {
 	b := &strings.Builder{}
 	verdict := "✅ no rule denies this change"
@@ -259,7 +265,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if p.AccessNote != "" {
-		fmt.Fprintf(b, "\n> %s\n", mdEscape(p.AccessNote))
+		fmt.Fprintf(b, "\n> %s\n", textsafe.Markdown(p.AccessNote))
 	}
 	if len(p.Changes) > 0 {
 		fmt.Fprintf(b, "\n<details><summary>Objects: %d to add, %d to change, %d to remove</summary>\n\n", p.Summary.Add, p.Summary.Change, p.Summary.Remove)
@@ -271,20 +277,22 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			}
 			var what []string
 			for _, f := range ch.Fields {
+				field := textsafe.MarkdownCode(f.Field)
 				if added, removed, ok := listChange(f); ok {
 					var parts []string
 					for _, a := range added {
-						parts = append(parts, "+"+mdCode(a))
+						parts = append(parts, "+"+textsafe.MarkdownCode(a))
 					}
 					for _, r := range removed {
-						parts = append(parts, "−"+mdCode(r))
+						parts = append(parts, "−"+textsafe.MarkdownCode(r))
 					}
-					what = append(what, fmt.Sprintf("`%s`: %s", f.Field, strings.Join(parts, " ")))
+					what = append(what, fmt.Sprintf("%s: %s", field, strings.Join(parts, " ")))
 					continue
 				}
-				what = append(what, fmt.Sprintf("`%s`: %s → %s", f.Field, mdCode(value(f.Old)), mdCode(value(f.New))))
+				what = append(what, fmt.Sprintf("%s: %s → %s", field, textsafe.MarkdownCode(value(f.Old)), textsafe.MarkdownCode(value(f.New))))
 			}
-			fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s |\n", actionSigns[ch.Action], ch.Kind, ch.ID, mdCode(where(ch)), strings.Join(what, "<br>"))
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", actionSigns[ch.Action], textsafe.Markdown(ch.Kind), textsafe.MarkdownCode(ch.ID),
+				textsafe.MarkdownCode(where(ch)), strings.Join(what, "<br>"))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -297,7 +305,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 				fmt.Fprintf(b, "# ... and %d more lines: see the plan's JSON (-o PLANFILE)\n", len(lines)-i)
 				break
 			}
-			b.WriteString(strings.ReplaceAll(l, "```", "'''") + "\n")
+			b.WriteString(textsafe.MarkdownFenced(l) + "\n")
 		}
 		b.WriteString("```\n\n</details>\n")
 	}
@@ -310,37 +318,23 @@ func mdSide(s Side) string {
 	case s.Empty:
 		return "empty"
 	case s.Commit != "":
-		return fmt.Sprintf("`%s` (`%s`)", mdEscape(s.Ref), short(s.Commit))
+		return fmt.Sprintf("%s (%s)", textsafe.MarkdownCode(s.Ref), textsafe.MarkdownCode(short(s.Commit)))
 	default:
-		return "`" + mdEscape(s.Ref) + "`"
+		return textsafe.MarkdownCode(s.Ref)
 	}
 }
 
 func mdFinding(f Finding) string {
-	out := "**" + f.Code + "**"
+	out := "**" + textsafe.Markdown(f.Code) + "**"
 	if f.Object != "" {
-		out += " `" + f.Object + "`"
+		out += " " + textsafe.MarkdownCode(f.Object)
 	}
 	if f.File != "" {
 		at := f.File
 		if f.Line > 0 {
 			at = fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
-		out += " (" + mdCode(at) + ")"
+		out += " (" + textsafe.MarkdownCode(at) + ")"
 	}
-	return out + ": " + mdEscape(f.Message)
-}
-
-// mdCode puts text in a code span, or "" when there is none; backticks inside are replaced.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "|", "\\|") + "`"
-}
-
-// mdEscape keeps text from the config (ids, messages) from becoming markup or HTML.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "[", "\\[", "]", "\\]", "\n", " ")
-	return r.Replace(s)
+	return out + ": " + textsafe.Markdown(f.Message)
 }

@@ -24,7 +24,7 @@ type applyOptions struct {
 func newApplyCommand(g *globals) *cobra.Command {
 	o := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply [DIR] [--actor ID] [--remote NAME] [--plan PLANFILE] [--force] [--bootstrap]",
+		Use:   "apply [DIR] [--actor LOGIN|id:ID|email:ADDR] [--remote NAME] [--plan PLANFILE] [--force] [--bootstrap]",
 		Short: "Publish the committed config to the live branch, after planning it again",
 		Long: `apply publishes HEAD as the new live: the revision permsd and OPA agents follow.
 
@@ -39,17 +39,17 @@ Each apply records the actor, the time and the plan digest as a git note on the 
 (refs/notes/permsets), pushed with it. Credentials come from the environment: a token in
 PERMSETS_GIT_TOKEN for HTTPS remotes, the SSH agent and known_hosts for SSH; they are never
 printed.`,
-		Example: `  permsctl apply --remote origin --actor maria
+		Example: `  permsctl apply --remote origin --actor mokafor
   permsctl apply --remote origin --plan plan.json
-  permsctl apply --remote origin --actor maria --bootstrap      # the first apply
-  permsctl apply --force --remote origin --actor maria          # a revert of live`,
+  permsctl apply --remote origin --actor mokafor --bootstrap      # the first apply
+  permsctl apply --force --remote origin --actor mokafor          # a revert of live`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runApply(cmd.Context(), g, g.dir(args), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.actor, "actor", "", "judge the change as made by this user (`ID`, email or login of a User)")
+	f.StringVar(&o.actor, "actor", "", "judge the change as made by the User with this forge `LOGIN` (or id:ID, email:ADDR)")
 	f.StringVar(&o.remote, "remote", "", "publish to the live branch of this remote (`NAME`, e.g. origin) instead of the local one")
 	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `PLANFILE` (plan -o) matches")
 	f.BoolVar(&o.force, "force", false, "allow a live that HEAD does not descend from (never a deny)")

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/internal/textsafe"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -159,12 +160,12 @@ func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) e
 		for _, p := range res.Problems {
 			files[p.File] = true
 		}
-		fmt.Fprintf(stderr, "validate %s: %s in %s\n", dir, plural(len(res.Problems), "problem"), plural(len(files), "file"))
+		fmt.Fprintf(stderr, "validate %s: %s in %s\n", textsafe.Terminal(dir), plural(len(res.Problems), "problem"), plural(len(files), "file"))
 		return nil
 	}
 	s := summarize(res)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: valid (%s, %s)\n", c.green("ok"), dir, plural(s.Files, "file"), plural(s.Documents, "document"))
+	fmt.Fprintf(&b, "%s %s: valid (%s, %s)\n", c.green("ok"), textsafe.Terminal(dir), plural(s.Files, "file"), plural(s.Documents, "document"))
 	fmt.Fprintf(&b, "  %s, %s, %s, %s, %s (%s), %s\n",
 		plural(s.Instances, "instance"), plural(s.Sets, "permission set"), plural(s.Roles, "role"),
 		plural(s.Users, "user"), plural(s.Assignments, "assignment"), plural(s.Pairs, "user-set pair"),
@@ -178,12 +179,12 @@ func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) e
 		if is.MaxCustomSets != nil {
 			limit = fmt.Sprintf(" of at most %d", *is.MaxCustomSets)
 		}
-		fmt.Fprintf(&b, "  instance %s (%s%s): %s: %d builtin, %d custom%s", is.ID, is.Name, pkg, plural(is.Sets, "set"), is.Builtin, is.Custom, limit)
+		fmt.Fprintf(&b, "  instance %s: %s: %d builtin, %d custom%s", textsafe.Terminal(is.ID+" ("+is.Name+pkg+")"), plural(is.Sets, "set"), is.Builtin, is.Custom, limit)
 		if is.Disabled > 0 {
 			fmt.Fprintf(&b, ", %d disabled", is.Disabled)
 		}
 		if is.EditableSets != nil {
-			fmt.Fprintf(&b, "; editable: %s", strings.Join(is.EditableSets, ", "))
+			fmt.Fprintf(&b, "; editable: %s", textsafe.Terminal(strings.Join(is.EditableSets, ", ")))
 		}
 		fmt.Fprintf(&b, "; %s\n", plural(is.Holders, "holder"))
 	}
@@ -233,9 +234,12 @@ func (c colors) paint(code, s string) string {
 
 func (c colors) green(s string) string { return c.paint("32", s) }
 
+// problem is a problem's line, its config text made safe for a terminal (textsafe.Terminal)
+// before the code is coloured.
 func (c colors) problem(p sets.Problem) string {
+	line := textsafe.Terminal(p.String())
 	if !c.on {
-		return p.String()
+		return line
 	}
-	return strings.Replace(p.String(), ": "+p.Code+":", ": "+c.paint("31", p.Code)+":", 1)
+	return strings.Replace(line, ": "+p.Code+":", ": "+c.paint("31", p.Code)+":", 1)
 }
