@@ -6,32 +6,18 @@ import (
 	"io"
 	"strings"
 
-	"github.com/permsets/permsets/internal/textsafe"
+	"github.com/permsets/permsets/internal/textfmt"
 )
-
-// Painter colours text output; the zero value paints nothing.
-type Painter struct{ On bool }
-
-func (c Painter) paint(code, s string) string {
-	if !c.On {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (c Painter) bold(s string) string { return c.paint("1", s) }
-func (c Painter) red(s string) string  { return c.paint("31", s) }
-func (c Painter) warn(s string) string { return c.paint("33", s) }
 
 // Header lines shared by the text and markdown reports.
 func (r *Report) revisionText() string {
 	switch {
 	case r.Commit != "" && r.Ref != "":
-		return fmt.Sprintf("%s (commit %s, revision %s)", r.Ref, short(r.Commit), short(r.Revision))
+		return fmt.Sprintf("%s (commit %s, revision %s)", r.Ref, textfmt.Short(r.Commit), textfmt.Short(r.Revision))
 	case r.Commit != "":
-		return fmt.Sprintf("commit %s, revision %s", short(r.Commit), short(r.Revision))
+		return fmt.Sprintf("commit %s, revision %s", textfmt.Short(r.Commit), textfmt.Short(r.Revision))
 	default:
-		return short(r.Revision) + " (working tree)"
+		return textfmt.Short(r.Revision) + " (working tree)"
 	}
 }
 
@@ -66,13 +52,6 @@ func plural(n int, one string, many ...string) string {
 		return fmt.Sprintf("%d %s", n, many[0])
 	}
 	return fmt.Sprintf("%d %ss", n, one)
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 func at(file string, line int) string {
@@ -167,12 +146,12 @@ func privilegedText(p Privileged) string {
 }
 
 // WriteText writes the report for a terminal: a header, then a section per instance. Every
-// line's text from the config goes through textsafe.Terminal before it is coloured, so none can
+// line's text from the config goes through textfmt.Terminal before it is coloured, so none can
 // move the cursor, clear the screen or reorder what is shown.
-func WriteText(w io.Writer, r *Report, c Painter) error {
+func WriteText(w io.Writer, r *Report, c textfmt.Painter) error {
 	b := bufio.NewWriterSize(w, 1<<16)
-	safe := textsafe.Terminal
-	fmt.Fprintf(b, "%s\n", c.bold("permsets audit"))
+	safe := textfmt.Terminal
+	fmt.Fprintf(b, "%s\n", c.Bold("permsets audit"))
 	fmt.Fprintf(b, "Revision: %s\n", safe(r.revisionText()))
 	fmt.Fprintf(b, "Now: %s\n", safe(r.nowText()))
 	fmt.Fprintf(b, "Expiring within: %s\n", safe(r.ExpiringWithin))
@@ -182,7 +161,7 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 	} else {
 		b.WriteString("\n")
 		for _, a := range r.SystemAdmins {
-			fmt.Fprintf(b, "  %s %s", c.warn("!"), safe(fmt.Sprintf("%s (%s)", a.User, at(a.File, a.Line))))
+			fmt.Fprintf(b, "  %s %s", c.Yellow("!"), safe(fmt.Sprintf("%s (%s)", a.User, at(a.File, a.Line))))
 			if a.Suspended {
 				b.WriteString(" [suspended]")
 			}
@@ -190,7 +169,7 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 		}
 	}
 	for _, in := range r.Instances {
-		fmt.Fprintf(b, "\n%s\n", c.bold(safe(fmt.Sprintf("Instance %s (%s): %s, %s held by %s", in.ID, in.Name,
+		fmt.Fprintf(b, "\n%s\n", c.Bold(safe(fmt.Sprintf("Instance %s (%s): %s, %s held by %s", in.ID, in.Name,
 			plural(in.Summary.Sets, "set"), plural(in.Summary.Holdings, "holding"), plural(in.Summary.Holders, "user")))))
 		section := func(title string, n int, mark string, line func(i int) string) {
 			title = safe(title)
@@ -204,20 +183,20 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 			}
 		}
 		violations, exempt := in.Separations()
-		section("Separation-of-duties violations", len(violations), c.red("x"), func(i int) string { return separationText(violations[i]) })
-		section("Exempt from separation of duties (*=*)", len(exempt), c.warn("!"), func(i int) string { return separationText(exempt[i]) })
-		section("Privileged holders (wildcard grants)", len(in.PrivilegedHolders), c.warn("!"), func(i int) string { return privilegedText(in.PrivilegedHolders[i]) })
-		section("Disabled sets still assigned", len(in.DisabledSetsAssigned), c.warn("!"), func(i int) string {
+		section("Separation-of-duties violations", len(violations), c.Red("x"), func(i int) string { return separationText(violations[i]) })
+		section("Exempt from separation of duties (*=*)", len(exempt), c.Yellow("!"), func(i int) string { return separationText(exempt[i]) })
+		section("Privileged holders (wildcard grants)", len(in.PrivilegedHolders), c.Yellow("!"), func(i int) string { return privilegedText(in.PrivilegedHolders[i]) })
+		section("Disabled sets still assigned", len(in.DisabledSetsAssigned), c.Yellow("!"), func(i int) string {
 			d := in.DisabledSetsAssigned[i]
 			return fmt.Sprintf("%s by %s to %s", d.Set, referenceText(d), strings.Join(d.Users, ", "))
 		})
-		section("Expired assignments", len(in.ExpiredAssignments), c.warn("!"), func(i int) string { return expiryText(in.ExpiredAssignments[i]) })
-		section("Expiring within "+r.ExpiringWithin, len(in.ExpiringAssignments), c.warn("!"), func(i int) string { return expiryText(in.ExpiringAssignments[i]) })
-		section("Ineffective permissions", len(in.IneffectivePermissions), c.warn("!"), func(i int) string {
+		section("Expired assignments", len(in.ExpiredAssignments), c.Yellow("!"), func(i int) string { return expiryText(in.ExpiredAssignments[i]) })
+		section("Expiring within "+r.ExpiringWithin, len(in.ExpiringAssignments), c.Yellow("!"), func(i int) string { return expiryText(in.ExpiringAssignments[i]) })
+		section("Ineffective permissions", len(in.IneffectivePermissions), c.Yellow("!"), func(i int) string {
 			f := in.IneffectivePermissions[i]
 			return fmt.Sprintf("%s: %s from %s lacks %s", f.User, f.Permission, grantsText(f.Grants), strings.Join(f.Missing, ", "))
 		})
-		section("Suspended users still assigned", len(in.SuspendedHolders), c.warn("!"), func(i int) string {
+		section("Suspended users still assigned", len(in.SuspendedHolders), c.Yellow("!"), func(i int) string {
 			s := in.SuspendedHolders[i]
 			return fmt.Sprintf("%s holds %s", s.User, strings.Join(s.Sets, ", "))
 		})

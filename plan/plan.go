@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -116,6 +117,16 @@ type Options struct {
 	Bootstrap bool
 }
 
+// Check says whether the options make sense together, before any work is done: --bootstrap
+// needs --actor, the system admin who makes the first change. Compute checks it too; commands
+// call it first so that a usage error comes before loading anything.
+func (o Options) Check() error {
+	if o.Bootstrap && o.Actor == "" {
+		return errors.New("--bootstrap needs --actor: the system admin who makes the first change")
+	}
+	return nil
+}
+
 // Compute plans the change from base to head. base.Model may be nil (an empty base); its
 // problems must be none (a base that does not validate cannot be planned against). The head's
 // problems become deny entries.
@@ -146,8 +157,8 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	p.Access, p.AccessNote = access, note
 	log.Debug("plan: access diff", "access_changes", len(p.Access), "took", time.Since(start))
 	start = time.Now()
-	if opts.Bootstrap && opts.Actor == "" {
-		return nil, fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first change")
+	if err := opts.Check(); err != nil {
+		return nil, err
 	}
 	var actor *Actor
 	if opts.Actor != "" {

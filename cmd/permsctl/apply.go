@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/plan"
 	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
@@ -59,6 +60,9 @@ printed.`,
 
 func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) error {
 	fail := func(err error) error { return &exitError{code: exitProblems, err: err} }
+	if err := (plan.Options{Actor: o.actor, Bootstrap: o.bootstrap}).Check(); err != nil {
+		return usageError(err)
+	}
 	if err := source.CheckClean(dir); err != nil {
 		return fail(fmt.Errorf("refusing to apply: %w; commit or stash them, apply publishes commits", err))
 	}
@@ -91,17 +95,14 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 		return fail(fmt.Errorf("%s does not exist yet: the first apply needs --bootstrap --actor ADMIN (a system admin of the head)", liveName))
 	}
 	if expected != "" && o.bootstrap {
-		return usageError(fmt.Errorf("--bootstrap is for the first apply, and %s exists (at %s)", liveName, short(expected)))
-	}
-	if o.bootstrap && o.actor == "" {
-		return usageError(fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first apply"))
+		return usageError(fmt.Errorf("--bootstrap is for the first apply, and %s exists (at %s)", liveName, textfmt.Short(expected)))
 	}
 	p, err := planCommits(ctx, g, dir, expected, liveName, head, o.actor, o.bootstrap)
 	if err != nil {
 		return err
 	}
 	if len(p.Deny) > 0 {
-		_ = plan.WriteText(g.stderr, p, plan.Painter{})
+		_ = plan.WriteText(g.stderr, p, textfmt.Painter{})
 		return fail(fmt.Errorf("refusing to apply: the plan has %d deny entries", len(p.Deny)))
 	}
 	if o.planFile != "" {
@@ -123,7 +124,7 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 	if err := source.Publish(pushCtx, dir, o.remote, head, expected, o.force, note, auth); err != nil {
 		switch {
 		case errors.Is(err, source.ErrNotFastForward):
-			return fail(fmt.Errorf("refusing to apply: HEAD does not descend from %s (%s), so publishing it would drop commits; if that is meant (a revert), review the plan and run again with --force: %w", liveName, short(expected), err))
+			return fail(fmt.Errorf("refusing to apply: HEAD does not descend from %s (%s), so publishing it would drop commits; if that is meant (a revert), review the plan and run again with --force: %w", liveName, textfmt.Short(expected), err))
 		case errors.Is(err, source.ErrLiveMoved):
 			return fail(fmt.Errorf("refusing to apply: %s moved since it was read; run apply again to plan against it: %w", liveName, err))
 		}
@@ -179,10 +180,3 @@ func readPlanFile(path string) (*plan.Plan, error) {
 // beforePublish runs between planning and publishing: tests move live there to see the
 // compare-and-swap refuse.
 var beforePublish = func() {}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}

@@ -75,7 +75,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 			case "markdown":
 				err = plan.WriteMarkdown(g.stdout, p)
 			default:
-				err = plan.WriteText(g.stdout, p, plan.Painter{On: newColors(g.stdout).on})
+				err = plan.WriteText(g.stdout, p, newColors(g.stdout))
 			}
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
@@ -102,8 +102,8 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 // runPlan loads the base and the working tree at dir (one parse cache for both, so unchanged
 // files are parsed once) and computes the plan.
 func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan.Plan, error) {
-	if o.bootstrap && o.actor == "" {
-		return nil, usageError(fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first change"))
+	if err := (plan.Options{Actor: o.actor, Bootstrap: o.bootstrap}).Check(); err != nil {
+		return nil, usageError(err)
 	}
 	if o.bootstrap && o.base != "empty" {
 		if _, err := source.DefaultBase(dir); o.base != "" || err == nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/permsets/permsets/internal/textsafe"
+	"github.com/permsets/permsets/internal/textfmt"
 )
 
 // globals are the flags every command shares.
@@ -83,7 +83,7 @@ func runWith(args []string, stdout, stderr io.Writer) int {
 func terminalLines(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = textsafe.Terminal(l)
+		lines[i] = textfmt.Terminal(l)
 	}
 	return strings.Join(lines, "\n")
 }

@@ -1,8 +1,9 @@
-// Package textsafe makes untrusted strings (anything read from a config repository: ids,
-// names, file names, custom rules' findings) safe to print on one output medium: a terminal
-// (Terminal) or a Markdown document such as a pull-request comment (Markdown, MarkdownCode,
-// MarkdownFenced). It has that one job; what is safe is decided here and nowhere else.
-package textsafe
+// Package textfmt is how permsets' text outputs are formatted: untrusted strings (anything read
+// from a config repository: ids, names, file names, custom rules' findings) made safe to print on
+// one output medium, a terminal (Terminal) or a Markdown document such as a pull-request comment
+// (Markdown, MarkdownCode, MarkdownFenced); colour on a terminal (Painter); digests shortened for
+// people (Short). What is safe is decided here and nowhere else.
+package textfmt
 
 import (
 	"fmt"
