@@ -1,20 +1,20 @@
 package edit
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/permsets/permsets/internal/atomicfile"
 )
 
 // CreateFile writes a new file name (a slash path relative to root) with data, creating the
 // directories it needs. The data goes to a temporary file in the same directory first and is
 // then linked into place, which fails when name exists: a file is never overwritten, and never
-// seen half-written. Everything goes through root, so a symbolic link (of name or of a directory
+// seen half-written (atomicfile.CreateIn). Everything goes through root, so a symbolic link (of name or of a directory
 // on the way) that leads out of the root is refused. On failure, the directories created for the
 // file are removed again. It returns the directories it created, outermost first.
 func CreateFile(root *os.Root, name string, data []byte) (created []string, err error) {
@@ -37,22 +37,8 @@ func CreateFile(root *os.Root, name string, data []byte) (created []string, err 
 	if err != nil {
 		return created, err
 	}
-	tmp, err := writeTemp(root, name, data, 0o644)
-	if err != nil {
+	if err := atomicfile.CreateIn(root, name, 0o644, writeBytes(data)); err != nil {
 		return created, err
-	}
-	defer root.Remove(tmp)
-	if err := root.Link(tmp, name); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return created, err
-		}
-		// A file system without hard links: check, then rename (a narrow race, not a torn file).
-		if _, serr := root.Lstat(name); serr == nil {
-			return created, &fs.PathError{Op: "create", Path: name, Err: fs.ErrExist}
-		}
-		if err := root.Rename(tmp, name); err != nil {
-			return created, err
-		}
 	}
 	return created, nil
 }
@@ -76,12 +62,7 @@ func ReplaceFile(root *os.Root, name string, data []byte) (previous []byte, err 
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := writeTemp(root, name, data, info.Mode().Perm())
-	if err != nil {
-		return nil, err
-	}
-	if err := root.Rename(tmp, name); err != nil {
-		_ = root.Remove(tmp)
+	if err := atomicfile.ReplaceIn(root, name, info.Mode().Perm(), writeBytes(data)); err != nil {
 		return nil, err
 	}
 	return previous, nil
@@ -141,30 +122,12 @@ func removeDirs(root *os.Root, dirs []string) {
 	}
 }
 
-// writeTemp writes data to a new hidden file beside name and returns its path.
-func writeTemp(root *os.Root, name string, data []byte, perm fs.FileMode) (string, error) {
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(path.Dir(name), fmt.Sprintf(".%s.%s.tmp", path.Base(name), hex.EncodeToString(rnd[:])))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return "", err
+// writeBytes is an atomicfile writer of data.
+func writeBytes(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
 	}
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = root.Chmod(tmp, perm)
-	}
-	if werr != nil {
-		_ = root.Remove(tmp)
-		return "", werr
-	}
-	return tmp, nil
 }
 
 // Confined checks that name and each directory on the way to it, where they exist, resolve
