@@ -458,7 +458,7 @@ func (c *CustomRules) Judge(ctx context.Context, data any, input ast.Value) (den
 			deny = append(deny, found...)
 		}
 	}
-	return customSorted(deny), customSorted(warn), nil
+	return uniqueFindings(deny), uniqueFindings(warn), nil
 }
 
 // evalError says why a query failed: stopped (the caller's ctx done, or Judge's own time limit)
@@ -601,13 +601,4 @@ func customShow(t *ast.Term) string {
 		s = string(r[:max]) + "..."
 	}
 	return s
-}
-
-// customSorted sorts findings (code, object, file, line, message) and drops duplicates.
-func customSorted(fs []Finding) []Finding {
-	slices.SortFunc(fs, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Object, b.Object), cmp.Compare(a.File, b.File),
-			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Message, b.Message))
-	})
-	return slices.Compact(fs)
 }

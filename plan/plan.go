@@ -4,6 +4,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/permsets/permsets/sets"
@@ -225,21 +226,16 @@ func (p *Plan) digest() (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
-func sortFindings(fs []Finding) {
-	sort.Slice(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Code != b.Code {
-			return a.Code < b.Code
-		}
-		if a.Object != b.Object {
-			return a.Object < b.Object
-		}
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Message < b.Message
-	})
+// compareFindings orders findings by code, object, file, line and message: the one order of
+// every list of findings (built-in and custom rules alike).
+func compareFindings(a, b Finding) int {
+	return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Object, b.Object), cmp.Compare(a.File, b.File),
+		cmp.Compare(a.Line, b.Line), cmp.Compare(a.Message, b.Message))
+}
+
+// uniqueFindings sorts findings (compareFindings) and drops repeats (a custom rule in both
+// revisions finds the same thing twice).
+func uniqueFindings(fs []Finding) []Finding {
+	slices.SortFunc(fs, compareFindings)
+	return slices.Compact(fs)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -117,13 +116,6 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 		deny, warn = append(deny, d...), append(warn, w...)
 	}
 	return uniqueFindings(deny), uniqueFindings(warn), nil
-}
-
-// uniqueFindings sorts findings and drops repeats (a custom rule in both revisions finds the
-// same thing twice).
-func uniqueFindings(fs []Finding) []Finding {
-	sortFindings(fs)
-	return slices.Compact(fs)
 }
 
 // roundTrip turns Go values into plain JSON values (maps, slices, json numbers).
