@@ -2,7 +2,6 @@ package sets_test
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,10 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/sets"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func load(t testing.TB, dir string) *sets.Result {
 	t.Helper()
@@ -36,22 +34,10 @@ func render(res *sets.Result) string {
 	return b.String()
 }
 
-// golden compares got with testdata file name, rewriting it with -update.
+// golden compares got with testdata file name (UPDATE_GOLDEN=1 rewrites it).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (run go test ./sets -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("problems differ from %s\n--- got\n%s--- want\n%s", name, got, want)
-	}
+	testutil.Golden(t, name, got)
 }
 
 // TestBadInput loads every case of testdata/bad and compares the problems with its golden file

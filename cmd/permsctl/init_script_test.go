@@ -1,10 +1,11 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 // TestAuthoringScripts runs testdata/authoring/*.txtar: init, export, import and duplicate with
@@ -13,6 +14,6 @@ func TestAuthoringScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/authoring",
 		Setup:         func(env *testscript.Env) error { env.Setenv("NO_COLOR", "1"); return nil },
-		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
+		UpdateScripts: testutil.UpdateGolden(),
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/permsets/permsets/internal/testutil"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,7 +34,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
-		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
+		UpdateScripts: testutil.UpdateGolden(),
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"git-commit": gitCommit,
 			"git-branch": gitBranch,

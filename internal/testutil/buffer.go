@@ -39,11 +39,15 @@ func (b *SyncBuffer) Count(s string) int {
 	return n
 }
 
+// UpdateGolden says whether this run rewrites golden files and scripts: UPDATE_GOLDEN=1, the
+// project's one way to regenerate expected output (`UPDATE_GOLDEN=1 go test ./...`).
+func UpdateGolden() bool { return os.Getenv("UPDATE_GOLDEN") == "1" }
+
 // Golden compares got with the golden file path; with UPDATE_GOLDEN=1 it writes the file
 // first (creating its directory).
 func Golden(t testing.TB, path, got string) {
 	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
+	if UpdateGolden() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
