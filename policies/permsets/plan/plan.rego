@@ -26,7 +26,7 @@ package permsets.plan
 #   separation-of-duties, catalog-removed, invalid, and with an actor actor-unknown,
 #   actor-not-allowed and escalation).
 # entrypoint: true
-deny contains finding if some finding in data.permsets.plan.rules[_].deny
+deny contains data.permsets.plan.rules[_].deny[_]
 
 # METADATA
 # title: warn
@@ -35,4 +35,4 @@ deny contains finding if some finding in data.permsets.plan.rules[_].deny
 #   the warn findings of every package under permsets.plan.rules (ineffective-permission,
 #   wildcard-grant, unassigned-set, expiring-assignment, set-naming).
 # entrypoint: true
-warn contains finding if some finding in data.permsets.plan.rules[_].warn
+warn contains data.permsets.plan.rules[_].warn[_]

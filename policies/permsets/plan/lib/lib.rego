@@ -18,11 +18,11 @@ import data.permsets_plan.before
 # METADATA
 # title: finding
 # description: |
-#   The one shape of a finding, {code, object, file, line, message}: object is Kind/id (or ""),
-#   place ({file, line}) is where a change, an instance or a set is declared.
-finding(code, object, place, message) := {
+#   The one shape of a finding, {code, object, file, line, message}: its object is kind_id
+#   (Kind/id, or ""); place ({file, line}) is where a change, an instance or a set is declared.
+finding(code, kind_id, place, message) := {
 	"code": code,
-	"object": object,
+	"object": kind_id,
 	"file": place.file,
 	"line": place.line,
 	"message": message,
@@ -85,6 +85,6 @@ gained_instances(id) := {i |
 }
 
 # Where a change's object is declared: in after, or in before when it is removed.
-where(c) := c.after if {
-	c.after
+where(c) := place if {
+	place := c.after
 } else := c.before

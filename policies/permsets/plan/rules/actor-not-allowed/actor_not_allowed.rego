@@ -25,10 +25,10 @@ deny contains finding if {
 		"object": concat("/", ["User", input.actor.id]),
 		"file": "",
 		"line": 0,
-		"message": sprintf(
-			"%s may not bootstrap: --bootstrap applies the first revision without the actor rules, which only a system admin (systemAdmin: true in the head) may do.",
-			[input.actor.id],
-		),
+		"message": concat(" ", [
+			sprintf("%s may not bootstrap: --bootstrap applies the first revision without the actor rules,", [input.actor.id]),
+			"which only a system admin (systemAdmin: true in the head) may do.",
+		]),
 	}
 }
 
@@ -42,9 +42,10 @@ deny contains finding if {
 	not lib.actor_holds(instance, {"feature": "permset", "action": "assign", "objects": [set], "scopes": []})
 	finding := lib.finding("actor-not-allowed", lib.object_of(c), lib.where(c), concat(" ", [
 		sprintf(
-			"%s may not change assignment %s (%s): it gives set %s on %s, and %s does not hold permset=assign covering %s there in the base.",
-			[input.actor.id, c.id, lib.at(lib.where(c)), set, instance, input.actor.id, set],
+			"%s may not change assignment %s (%s): it gives set %s on %s,",
+			[input.actor.id, c.id, lib.at(lib.where(c)), set, instance],
 		),
+		sprintf("and %s does not hold permset=assign covering %s there in the base.", [input.actor.id, set]),
 		"Ask someone who may assign it, or a system admin.",
 	]))
 }

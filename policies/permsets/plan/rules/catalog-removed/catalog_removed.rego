@@ -16,10 +16,8 @@ deny contains finding if {
 	c.kind == "Catalog"
 	c.action == "remove"
 	finding := lib.finding("catalog-removed", lib.object_of(c), c.before, concat(" ", [
-		sprintf(
-			"the catalog (%s) is removed: every requirement and separation-of-duties rule it declares would silently stop applying.",
-			[lib.at(c.before)],
-		),
+		sprintf("the catalog (%s) is removed:", [lib.at(c.before)]),
+		"every requirement and separation-of-duties rule it declares would silently stop applying.",
 		"Keep a catalog.",
 	]))
 }

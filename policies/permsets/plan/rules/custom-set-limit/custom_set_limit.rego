@@ -19,8 +19,8 @@ deny contains finding if {
 	some i in _instances_of_changed_sets
 	limit := after.instances[i].maxCustomSets
 	on_after := _custom_sets_after(i)
-	on_before := _custom_sets_before(i)
 	count(on_after) > limit
+	on_before := _custom_sets_before(i)
 	count(on_after) > count(on_before)
 	finding := lib.finding("custom-set-limit", concat("/", ["Instance", i]), after.instances[i], concat(" ", [
 		sprintf("%s would have %s, more than its maxCustomSets of %d (%d before; new on it: %s).", [

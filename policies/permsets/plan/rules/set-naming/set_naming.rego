@@ -15,9 +15,9 @@ import data.permsets_plan.after
 
 # The id ...
 warn contains finding if {
-	some c in lib.added_or_changed_sets
 	pattern := after.repository.setIdPattern
 	_checks(pattern)
+	some c in lib.added_or_changed_sets
 	not regex.match(pattern, c.id)
 	finding := lib.finding("set-naming", lib.object_of(c), c.after, sprintf(
 		"%s has an id that does not match the repository's setIdPattern %s. Choose an id that matches.",
@@ -27,9 +27,9 @@ warn contains finding if {
 
 # ... and the name.
 warn contains finding if {
-	some c in lib.added_or_changed_sets
 	pattern := after.repository.setNamePattern
 	_checks(pattern)
+	some c in lib.added_or_changed_sets
 	name := after.sets[c.id].name
 	not regex.match(pattern, name)
 	finding := lib.finding("set-naming", lib.object_of(c), c.after, sprintf(
