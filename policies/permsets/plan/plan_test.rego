@@ -36,9 +36,27 @@ base := {
 	},
 	"repository": {"expiringWithinNs": fourteen_days, "setIdPattern": "", "setNamePattern": ""},
 	"instances": {
-		"hq": {"name": "Headquarters", "package": "standard", "file": "instances/hq.yaml", "line": 1, "maxCustomSets": 5},
-		"leader": {"name": "Leader", "package": "leader", "file": "instances/leader.yaml", "line": 1, "editableSets": ["staffer"]},
-		"legacy": {"name": "Legacy", "package": "standard", "file": "instances/legacy.yaml", "line": 1, "maxCustomSets": 1},
+		"hq": {
+			"name": "Headquarters",
+			"package": "standard",
+			"file": "instances/hq.yaml",
+			"line": 1,
+			"maxCustomSets": 5,
+		},
+		"leader": {
+			"name": "Leader",
+			"package": "leader",
+			"file": "instances/leader.yaml",
+			"line": 1,
+			"editableSets": ["staffer"],
+		},
+		"legacy": {
+			"name": "Legacy",
+			"package": "standard",
+			"file": "instances/legacy.yaml",
+			"line": 1,
+			"maxCustomSets": 1,
+		},
 	},
 	"sets": {
 		"admin": object.union(
@@ -46,7 +64,13 @@ base := {
 			{"builtin": true, "fixed": true, "superuser": true},
 		),
 		"staffer": object.union(
-			permission_set("Staffer", ["hq", "leader"], ["people=read", "people=edit"], ["people=edit", "people=read"], "sets/staffer.yaml"),
+			permission_set(
+				"Staffer",
+				["hq", "leader"],
+				["people=read", "people=edit"],
+				["people=edit", "people=read"],
+				"sets/staffer.yaml",
+			),
 			{"builtin": true},
 		),
 		"finance": permission_set(
@@ -59,10 +83,34 @@ base := {
 		),
 		"events": permission_set("Events", ["hq"], ["events=read"], ["events=read"], "sets/hq/events.yaml"),
 		"outreach": permission_set("Outreach", ["hq"], ["people=read"], ["people=read"], "sets/hq/outreach.yaml"),
-		"payments": permission_set("Payments", ["hq"], ["payments=create"], ["payments=create"], "sets/hq/payments.yaml"),
-		"reports": permission_set("Reports", ["leader", "legacy"], ["finances=read"], ["finances=read"], "sets/reports.yaml"),
-		"legacy-reports": permission_set("Legacy reports", ["legacy"], ["finances=read"], ["finances=read"], "sets/legacy/reports.yaml"),
-		"legacy-export": permission_set("Legacy export", ["legacy"], ["people=export"], ["people=export"], "sets/legacy/export.yaml"),
+		"payments": permission_set(
+			"Payments",
+			["hq"],
+			["payments=create"],
+			["payments=create"],
+			"sets/hq/payments.yaml",
+		),
+		"reports": permission_set(
+			"Reports",
+			["leader", "legacy"],
+			["finances=read"],
+			["finances=read"],
+			"sets/reports.yaml",
+		),
+		"legacy-reports": permission_set(
+			"Legacy reports",
+			["legacy"],
+			["finances=read"],
+			["finances=read"],
+			"sets/legacy/reports.yaml",
+		),
+		"legacy-export": permission_set(
+			"Legacy export",
+			["legacy"],
+			["people=export"],
+			["people=export"],
+			"sets/legacy/export.yaml",
+		),
 	},
 	"assigned": {id: true | some id in _base_sets},
 	"references": {},
@@ -146,9 +194,22 @@ with_set(id, s) := patched([
 
 # A new tenant: the instance tenant (editableSets [staffer]) is created and the admin set given
 # to it. Not set-not-editable either: tenant is not in before.
-tenant := {"name": "Tenant", "package": "leader", "file": "instances/tenant.yaml", "line": 1, "maxCustomSets": 0, "editableSets": ["staffer"]}
+tenant := {
+	"name": "Tenant",
+	"package": "leader",
+	"file": "instances/tenant.yaml",
+	"line": 1,
+	"maxCustomSets": 0,
+	"editableSets": ["staffer"],
+}
 
-tenant_added := {"kind": "Instance", "id": "tenant", "action": "add", "after": at("instances/tenant.yaml"), "after_object": {"id": "tenant", "name": "Tenant"}}
+tenant_added := {
+	"kind": "Instance",
+	"id": "tenant",
+	"action": "add",
+	"after": at("instances/tenant.yaml"),
+	"after_object": {"id": "tenant", "name": "Tenant"},
+}
 
 # A grant as the engine parses it into input.actor.grants.
 grant(text, feature, action, objects, scopes) := {
@@ -187,7 +248,8 @@ gains(set, perms) := {
 codes(findings) := {f.code | some f in findings}
 
 role_changed := {
-	"kind": "Role", "id": "organizers", "action": "change", "before": at("roles/organizers.yaml"), "after": at("roles/organizers.yaml"),
+	"kind": "Role", "id": "organizers", "action": "change",
+	"before": at("roles/organizers.yaml"), "after": at("roles/organizers.yaml"),
 	"fields": [{"field": "permissionSets", "old": ["hq/staffer"], "new": ["hq/staffer", "hq/finance"]}],
 	"before_object": {"id": "organizers", "members": ["bob"], "permissionSets": ["hq/staffer"]},
 	"after_object": {"id": "organizers", "members": ["bob"], "permissionSets": ["hq/staffer", "hq/finance"]},

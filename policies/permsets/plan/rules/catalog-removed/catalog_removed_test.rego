@@ -12,11 +12,17 @@ test_fail_catalog_removed if {
 		"object": "Catalog/catalog",
 		"file": "catalog.yaml",
 		"line": 1,
-		"message": "the catalog (catalog.yaml:1) is removed: every requirement and separation-of-duties rule it declares would silently stop applying. Keep a catalog.",
+		"message": concat(" ", [
+			"the catalog (catalog.yaml:1) is removed: every requirement and separation-of-duties rule it declares",
+			"would silently stop applying. Keep a catalog.",
+		]),
 	}}
 }
 
 test_success_catalog_changed if {
-	change := object.union(_catalog_change("change"), {"after": fixture.at("catalog.yaml"), "fields": [{"field": "separationOfDuties", "old": [], "new": []}]})
+	change := object.union(
+		_catalog_change("change"),
+		{"after": fixture.at("catalog.yaml"), "fields": [{"field": "separationOfDuties", "old": [], "new": []}]},
+	)
 	fixture.denied(fixture.base, fixture.changes([change])) == set()
 }

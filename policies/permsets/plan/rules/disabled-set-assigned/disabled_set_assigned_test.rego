@@ -23,19 +23,35 @@ test_fail_assignment_gives_disabled_set if {
 		"object": "Assignment/hq-staff",
 		"file": "assignments/hq-staff.yaml",
 		"line": 1,
-		"message": "assignment hq-staff (assignments/hq-staff.yaml:1) newly gives permission set archived (sets/hq/archived.yaml:1), which is disabled, to alice, bob on hq. Enable the set, or assign an enabled one.",
+		"message": concat(" ", [
+			"assignment hq-staff (assignments/hq-staff.yaml:1) newly gives permission set archived",
+			"(sets/hq/archived.yaml:1), which is disabled, to alice, bob on hq.",
+			"Enable the set, or assign an enabled one.",
+		]),
 	}}
 }
 
 test_fail_role_gives_disabled_set if {
 	role := {"id": "archivists", "members": ["lena"], "permissionSets": ["leader/staffer", "hq/archived"]}
-	inp := fixture.changes([{"kind": "Role", "id": "archivists", "action": "add", "after": fixture.at("roles/archivists.yaml"), "after_object": role}])
+	inp := fixture.changes([
+		{
+			"kind": "Role",
+			"id": "archivists",
+			"action": "add",
+			"after": fixture.at("roles/archivists.yaml"),
+			"after_object": role,
+		},
+	])
 	fixture.denied(fixture.base, inp) == {{
 		"code": "disabled-set-assigned",
 		"object": "Role/archivists",
 		"file": "roles/archivists.yaml",
 		"line": 1,
-		"message": "role archivists (roles/archivists.yaml:1) newly gives permission set archived (sets/hq/archived.yaml:1), which is disabled, to its members lena on hq. Enable the set, or give the role an enabled one.",
+		"message": concat(" ", [
+			"role archivists (roles/archivists.yaml:1) newly gives permission set archived",
+			"(sets/hq/archived.yaml:1), which is disabled, to its members lena on hq.",
+			"Enable the set, or give the role an enabled one.",
+		]),
 	}}
 }
 

@@ -8,7 +8,10 @@ _assignment_added(id, fields) := {
 	"id": id,
 	"action": "add",
 	"after": fixture.at(concat("", ["assignments/", id, ".yaml"])),
-	"after_object": object.union({"id": id, "instance": "hq", "users": ["bob", "alice"], "permissionSets": ["finance", "events"]}, fields),
+	"after_object": object.union(
+		{"id": id, "instance": "hq", "users": ["bob", "alice"], "permissionSets": ["finance", "events"]},
+		fields,
+	),
 }
 
 test_fail_expiring_assignment if {
@@ -18,7 +21,11 @@ test_fail_expiring_assignment if {
 		"object": "Assignment/quarter-end",
 		"file": "assignments/quarter-end.yaml",
 		"line": 1,
-		"message": "assignment quarter-end (assignments/quarter-end.yaml:1) expires 2026-12-10T00:00:00Z, within 14 days: after that it no longer gives finance, events to alice, bob on hq. Set a later expires if the access should last.",
+		"message": concat(" ", [
+			"assignment quarter-end (assignments/quarter-end.yaml:1) expires 2026-12-10T00:00:00Z, within 14 days:",
+			"after that it no longer gives finance, events to alice, bob on hq.",
+			"Set a later expires if the access should last.",
+		]),
 	}}
 }
 
@@ -29,7 +36,10 @@ test_fail_already_expired if {
 		"object": "Assignment/summer",
 		"file": "assignments/summer.yaml",
 		"line": 1,
-		"message": "assignment summer (assignments/summer.yaml:1) has already expired (expires 2026-08-31T23:59:59Z), so it gives nothing. Remove it, or set a later expires if the access should go on.",
+		"message": concat(" ", [
+			"assignment summer (assignments/summer.yaml:1) has already expired (expires 2026-08-31T23:59:59Z), so",
+			"it gives nothing. Remove it, or set a later expires if the access should go on.",
+		]),
 	}}
 }
 
@@ -47,7 +57,13 @@ test_success_later_or_never if {
 		{
 			# Removing an assignment that expires soon: nothing to look at.
 			"kind": "Assignment", "id": "quarter-end", "action": "remove", "before": fixture.at("assignments/quarter-end.yaml"),
-			"before_object": {"id": "quarter-end", "instance": "hq", "users": ["alice"], "permissionSets": ["finance"], "expires": "2026-12-10T00:00:00Z"},
+			"before_object": {
+				"id": "quarter-end",
+				"instance": "hq",
+				"users": ["alice"],
+				"permissionSets": ["finance"],
+				"expires": "2026-12-10T00:00:00Z",
+			},
 		},
 	])
 	fixture.warned(fixture.base, inp) == set()

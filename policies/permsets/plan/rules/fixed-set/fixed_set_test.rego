@@ -10,15 +10,20 @@ _admin_without_superuser := fixture.patched([
 ])
 
 test_fail_edited if {
-	after := _admin_without_superuser
-	inp := fixture.changes([fixture.set_changed(after, "admin", fixture.set_fields(after, "admin"))])
-	fixture.denied(after, inp) == {
+	inp := fixture.changes([fixture.set_changed(
+		_admin_without_superuser, "admin",
+		fixture.set_fields(_admin_without_superuser, "admin"),
+	)])
+	fixture.denied(_admin_without_superuser, inp) == {
 		{
 			"code": "fixed-set",
 			"object": "PermissionSet/admin",
 			"file": "sets/admin.yaml",
 			"line": 1,
-			"message": "permission set admin (sets/admin.yaml:1) is fixed, but this change edits its permissions. Revert that; a fixed set may only gain instances.",
+			"message": concat(" ", [
+				"permission set admin (sets/admin.yaml:1) is fixed, but this change edits its permissions.",
+				"Revert that; a fixed set may only gain instances.",
+			]),
 		},
 		# The admin set is not in leader's editableSets either.
 		{
@@ -26,7 +31,12 @@ test_fail_edited if {
 			"object": "PermissionSet/admin",
 			"file": "sets/admin.yaml",
 			"line": 1,
-			"message": "permission set admin (sets/admin.yaml:1) cannot be changed on instance leader (instances/leader.yaml:1): its editableSets list only staffer. Leave the set as it is there, or have the instance's editableSets list it first, in a change of its own.",
+			"message": concat(" ", [
+				"permission set admin (sets/admin.yaml:1) cannot be changed on instance leader",
+				"(instances/leader.yaml:1): its editableSets list only staffer.",
+				"Leave the set as it is there, or have the instance's editableSets list it first, in a change of",
+				"its own.",
+			]),
 		},
 	}
 }
@@ -39,7 +49,10 @@ test_fail_loses_instance if {
 		"object": "PermissionSet/admin",
 		"file": "sets/admin.yaml",
 		"line": 1,
-		"message": "permission set admin (sets/admin.yaml:1) is fixed, but this change removes it from instance legacy. Revert that; a fixed set may only gain instances.",
+		"message": concat(" ", [
+			"permission set admin (sets/admin.yaml:1) is fixed, but this change removes it from instance legacy.",
+			"Revert that; a fixed set may only gain instances.",
+		]),
 	}}
 }
 
@@ -51,7 +64,10 @@ test_fail_edited_and_loses_instances if {
 	])
 	inp := fixture.changes([fixture.set_changed(after, "admin", fixture.set_fields(after, "admin"))])
 	[entry] := [e | some e in fixture.of_code(fixture.denied(after, inp), "fixed-set")]
-	entry.message == "permission set admin (sets/admin.yaml:1) is fixed, but this change edits its enabled, name and removes it from instances hq, legacy. Revert that; a fixed set may only gain instances."
+	entry.message == concat(" ", [
+		"permission set admin (sets/admin.yaml:1) is fixed, but this change edits its enabled, name and removes it",
+		"from instances hq, legacy. Revert that; a fixed set may only gain instances.",
+	])
 }
 
 test_fail_removed if {
@@ -61,7 +77,10 @@ test_fail_removed if {
 		"object": "PermissionSet/admin",
 		"file": "sets/admin.yaml",
 		"line": 1,
-		"message": "permission set admin (sets/admin.yaml:1) is fixed and cannot be removed. Keep it; a fixed set may only gain instances.",
+		"message": concat(" ", [
+			"permission set admin (sets/admin.yaml:1) is fixed and cannot be removed.",
+			"Keep it; a fixed set may only gain instances.",
+		]),
 	}}
 }
 

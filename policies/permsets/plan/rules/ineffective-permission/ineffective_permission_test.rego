@@ -16,28 +16,45 @@ test_fail_ineffective_permission if {
 			{"op": "replace", "path": "/sets/events/grants", "value": ["events=read", "finances=export"]},
 		],
 	)
-	inp := fixture.changes([fixture.set_changed(after, "events", fixture.set_fields(after, "events")), fixture.set_added(after, "exporter")])
+	inp := fixture.changes([
+		fixture.set_changed(after, "events", fixture.set_fields(after, "events")),
+		fixture.set_added(after, "exporter"),
+	])
 	fixture.warned(after, inp) == {
 		{
 			"code": "ineffective-permission",
 			"object": "PermissionSet/events",
 			"file": "sets/hq/events.yaml",
 			"line": 1,
-			"message": "permission set events (sets/hq/events.yaml:1) grants finances=export but not finances=read, people=export, which it requires: holders who lack them from another set get nothing from finances=export. Add them to the set, or check that every holder has them elsewhere.",
+			"message": concat(" ", [
+				"permission set events (sets/hq/events.yaml:1) grants finances=export but not finances=read,",
+				"people=export, which it requires: holders who lack them from another set get nothing from",
+				"finances=export. Add them to the set, or check that every holder has them elsewhere.",
+			]),
 		},
 		{
 			"code": "ineffective-permission",
 			"object": "PermissionSet/exporter",
 			"file": "sets/hq/exporter.yaml",
 			"line": 1,
-			"message": "permission set exporter (sets/hq/exporter.yaml:1) grants finances=export but not people=export, which it requires: holders who lack it from another set get nothing from finances=export. Add it to the set, or check that every holder has it elsewhere.",
+			"message": concat(" ", [
+				"permission set exporter (sets/hq/exporter.yaml:1) grants finances=export but not people=export,",
+				"which it requires: holders who lack it from another set get nothing from finances=export.",
+				"Add it to the set, or check that every holder has it elsewhere.",
+			]),
 		},
 	}
 }
 
 test_success_superuser_or_unchanged if {
 	# root holds *=*: nothing it grants lacks a requirement. archived (unchanged) is not looked at.
-	root := object.union(fixture.permission_set("Root", ["hq"], ["*=*"], ["finances=export"], "sets/hq/root.yaml"), {"builtin": true, "superuser": true})
-	after := json.patch(fixture.with_set("root", root), [{"op": "replace", "path": "/sets/archived/grants", "value": ["finances=export"]}])
+	root := object.union(
+		fixture.permission_set("Root", ["hq"], ["*=*"], ["finances=export"], "sets/hq/root.yaml"),
+		{"builtin": true, "superuser": true},
+	)
+	after := json.patch(
+		fixture.with_set("root", root),
+		[{"op": "replace", "path": "/sets/archived/grants", "value": ["finances=export"]}],
+	)
 	fixture.warned(after, fixture.changes([fixture.set_added(after, "root")])) == set()
 }

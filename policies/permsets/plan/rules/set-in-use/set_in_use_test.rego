@@ -6,8 +6,22 @@ import data.permsets.plan_test as fixture
 # Who references staffer in after: the assignment organizers on hq and the role field-team on
 # leader (listed role first: the message sorts them).
 _staffer_references := [
-	{"kind": "Role", "id": "field-team", "instance": "leader", "file": "roles/field-team.yaml", "line": 1, "users": ["lena"]},
-	{"kind": "Assignment", "id": "organizers", "instance": "hq", "file": "assignments/organizers.yaml", "line": 1, "users": ["bob", "alice"]},
+	{
+		"kind": "Role",
+		"id": "field-team",
+		"instance": "leader",
+		"file": "roles/field-team.yaml",
+		"line": 1,
+		"users": ["lena"],
+	},
+	{
+		"kind": "Assignment",
+		"id": "organizers",
+		"instance": "hq",
+		"file": "assignments/organizers.yaml",
+		"line": 1,
+		"users": ["bob", "alice"],
+	},
 ]
 
 _staffer_removed_but_held := fixture.patched([
@@ -21,17 +35,38 @@ _staffer_still_held := {
 	"object": "PermissionSet/staffer",
 	"file": "sets/staffer.yaml",
 	"line": 1,
-	"message": "permission set staffer (sets/staffer.yaml:1) is removed but still held: assignment organizers (assignments/organizers.yaml:1) gives it to alice, bob on hq; role field-team (roles/field-team.yaml:1) gives it to lena on leader. Remove those references in the same change, or keep the set.",
+	"message": concat(" ", [
+		"permission set staffer (sets/staffer.yaml:1) is removed but still held: assignment organizers",
+		"(assignments/organizers.yaml:1) gives it to alice, bob on hq; role field-team (roles/field-team.yaml:1)",
+		"gives it to lena on leader. Remove those references in the same change, or keep the set.",
+	]),
 }
 
 # The problems validation finds in after when staffer is removed and still referenced.
 _dangling_staffer := [
-	{"file": "assignments/organizers.yaml", "line": 6, "column": 5, "code": "unknown-set", "message": "unknown set \"staffer\"", "set": "staffer"},
-	{"file": "roles/field-team.yaml", "line": 7, "column": 5, "code": "unknown-set", "message": "unknown set \"staffer\"", "set": "staffer"},
+	{
+		"file": "assignments/organizers.yaml",
+		"line": 6,
+		"column": 5,
+		"code": "unknown-set",
+		"message": "unknown set \"staffer\"",
+		"set": "staffer",
+	},
+	{
+		"file": "roles/field-team.yaml",
+		"line": 7,
+		"column": 5,
+		"code": "unknown-set",
+		"message": "unknown set \"staffer\"",
+		"set": "staffer",
+	},
 ]
 
 test_fail_removed_set_lists_holders if {
-	fixture.denied(_staffer_removed_but_held, fixture.changes([fixture.set_removed("staffer")])) == {_staffer_still_held}
+	fixture.denied(
+		_staffer_removed_but_held,
+		fixture.changes([fixture.set_removed("staffer")]),
+	) == {_staffer_still_held}
 }
 
 test_fail_dangling_reference_reported_once if {
@@ -50,17 +85,31 @@ test_fail_instance_taken_out if {
 		"object": "PermissionSet/staffer",
 		"file": "sets/staffer.yaml",
 		"line": 1,
-		"message": "permission set staffer (sets/staffer.yaml:1) is removed from instance leader but still held there: role field-team (roles/field-team.yaml:1) gives it to lena on leader. Remove that reference in the same change, or keep leader in the set's instances.",
+		"message": concat(" ", [
+			"permission set staffer (sets/staffer.yaml:1) is removed from instance leader but still held there:",
+			"role field-team (roles/field-team.yaml:1) gives it to lena on leader.",
+			"Remove that reference in the same change, or keep leader in the set's instances.",
+		]),
 	}}
 }
 
 test_fail_by_a_role_without_members if {
 	after := fixture.patched([
 		{"op": "remove", "path": "/sets/events"},
-		{"op": "add", "path": "/references/events", "value": [{"kind": "Role", "id": "ushers", "instance": "hq", "file": "roles/ushers.yaml", "line": 2, "users": []}]},
+		{
+			"op": "add",
+			"path": "/references/events",
+			"value": [
+				{"kind": "Role", "id": "ushers", "instance": "hq", "file": "roles/ushers.yaml", "line": 2, "users": []},
+			],
+		},
 	])
 	[entry] := [e | some e in fixture.denied(after, fixture.changes([fixture.set_removed("events")]))]
-	entry.message == "permission set events (sets/hq/events.yaml:1) is removed but still held: role ushers (roles/ushers.yaml:2) gives it to no one yet on hq. Remove that reference in the same change, or keep the set."
+	entry.message == concat(" ", [
+		"permission set events (sets/hq/events.yaml:1) is removed but still held: role ushers",
+		"(roles/ushers.yaml:2) gives it to no one yet on hq. Remove that reference in the same change, or keep the",
+		"set.",
+	])
 }
 
 test_success_set_removed_with_its_references if {
@@ -71,13 +120,24 @@ test_success_set_removed_with_its_references if {
 		{
 			"kind": "Assignment", "id": "organizers", "action": "remove",
 			"before": fixture.at("assignments/organizers.yaml"),
-			"before_object": {"id": "organizers", "instance": "hq", "users": ["alice", "bob"], "permissionSets": ["staffer"]},
+			"before_object": {
+				"id": "organizers",
+				"instance": "hq",
+				"users": ["alice", "bob"],
+				"permissionSets": ["staffer"],
+			},
 		},
 		{
 			"kind": "Role", "id": "field-team", "action": "change",
-			"fields": [{"field": "permissionSets", "old": ["leader/staffer", "leader/reports"], "new": ["leader/reports"]}],
+			"fields": [
+				{"field": "permissionSets", "old": ["leader/staffer", "leader/reports"], "new": ["leader/reports"]},
+			],
 			"before": fixture.at("roles/field-team.yaml"), "after": fixture.at("roles/field-team.yaml"),
-			"before_object": {"id": "field-team", "members": ["lena"], "permissionSets": ["leader/staffer", "leader/reports"]},
+			"before_object": {
+				"id": "field-team",
+				"members": ["lena"],
+				"permissionSets": ["leader/staffer", "leader/reports"],
+			},
 			"after_object": {"id": "field-team", "members": ["lena"], "permissionSets": ["leader/reports"]},
 		},
 	])
@@ -90,5 +150,8 @@ test_success_instance_taken_out_where_no_one_holds_the_set if {
 		{"op": "replace", "path": "/sets/staffer/instances", "value": ["hq"]},
 		{"op": "add", "path": "/references/staffer", "value": [_staffer_references[1]]},
 	])
-	fixture.denied(after, fixture.changes([fixture.set_changed(after, "staffer", fixture.set_fields(after, "staffer"))])) == set()
+	fixture.denied(
+		after,
+		fixture.changes([fixture.set_changed(after, "staffer", fixture.set_fields(after, "staffer"))]),
+	) == set()
 }

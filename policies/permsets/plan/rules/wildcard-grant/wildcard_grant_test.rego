@@ -13,11 +13,18 @@ test_fail_wildcard_grant if {
 		"object": "PermissionSet/people-all",
 		"file": "sets/hq/people-all.yaml",
 		"line": 1,
-		"message": "permission set people-all (sets/hq/people-all.yaml:1) is not built in but grants *=read, people=*: a wildcard grows with every feature and action the catalog gains. List the permissions the set needs instead.",
+		"message": concat(" ", [
+			"permission set people-all (sets/hq/people-all.yaml:1) is not built in but grants *=read, people=*: a",
+			"wildcard grows with every feature and action the catalog gains.",
+			"List the permissions the set needs instead.",
+		]),
 	}}
 }
 
 test_success_builtin if {
 	after := fixture.patched([{"op": "replace", "path": "/sets/staffer/permissions", "value": ["people=*"]}])
-	fixture.warned(after, fixture.changes([fixture.set_changed(after, "staffer", fixture.set_fields(after, "staffer"))])) == set()
+	fixture.warned(
+		after,
+		fixture.changes([fixture.set_changed(after, "staffer", fixture.set_fields(after, "staffer"))]),
+	) == set()
 }
