@@ -13,7 +13,7 @@ REGAL    ?= ../shared/tools/regal
 FUZZ_TARGETS := sets:FuzzParsePermission sets:FuzzParseFile engine:FuzzDecisionInput \
 	engine/server:FuzzDecisionBody engine/server:FuzzWebhook plan:FuzzLoadCustomRules \
 	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList engine:FuzzReadBundle source:FuzzRedact \
-	engine/live:FuzzGitScrub engine/decisionlog:FuzzMask
+	engine/live:FuzzGitScrub engine/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown
 # FUZZMINTIME bounds the minimisation of each new input: an input of FuzzReadBundle (a whole
 # bundle, tens of KB) otherwise takes the default minute to minimise, and a brief run does nothing
 # else.

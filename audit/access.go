@@ -64,24 +64,29 @@ type record struct {
 }
 
 func newView(m *sets.Model, idx *engine.Index) *view {
-	v := &view{model: m, sets: map[string]*setView{}, instances: map[string]*instanceView{}, suspended: idx.Suspended}
-	if idx.Catalog != nil {
-		v.known, v.requires = idx.Catalog.Known, idx.Catalog.Requires
+	v := &view{model: m, sets: map[string]*setView{}, instances: map[string]*instanceView{}, suspended: map[string]bool{}}
+	for _, u := range idx.SuspendedUsers() {
+		v.suspended[u] = true
+	}
+	if idx.HasCatalog() {
+		v.known, v.requires = map[string]bool{}, idx.Requires()
+		for _, p := range idx.Permissions() {
+			v.known[p] = true
+		}
 	}
 	if m.Catalog != nil {
 		v.separation = m.Catalog.SeparationOfDuties
 	}
-	for id, s := range idx.Sets {
-		sv := &setView{superuser: s.Superuser, grants: make(map[string][]grantView, len(s.Grants)), unconditional: map[string]bool{}}
-		for key, gs := range s.Grants {
-			for _, g := range gs {
-				sv.grants[key] = append(sv.grants[key], grantView{text: g.Text, unconditional: g.Unconditional, relations: g.Relations, objects: g.Objects})
-				if g.Unconditional {
-					sv.unconditional[key] = true
-				}
+	for _, id := range idx.Sets() {
+		s, _ := idx.Set(id)
+		sv := &setView{superuser: s.Superuser, grants: make(map[string][]grantView, len(s.Permissions)), unconditional: map[string]bool{}}
+		for _, g := range idx.SetGrants(id) {
+			sv.grants[g.Permission] = append(sv.grants[g.Permission], grantView{text: g.Text, unconditional: g.Unconditional, relations: g.Relations, objects: g.Objects})
+			if g.Unconditional {
+				sv.unconditional[g.Permission] = true
 			}
 		}
-		sv.keys = sorted.Keys(sv.grants)
+		sv.keys = s.Permissions
 		for _, key := range sv.keys {
 			if len(v.requires[key]) > 0 {
 				sv.withRequires = append(sv.withRequires, len(sv.flat))
@@ -104,50 +109,35 @@ func newView(m *sets.Model, idx *engine.Index) *view {
 	for _, r := range m.Roles {
 		where["role\x00"+r.ID] = r.Source
 	}
-	for id, ii := range idx.Instances {
-		iv := &instanceView{sets: ii.Sets}
-		recs := make(map[string]*record, len(ii.Records))
-		for _, rid := range sortedRecordIDs(ii.Records) {
-			h := ii.Records[rid]
-			r := &record{set: h.Set, via: h.Via, source: h.Source, direct: h.Via == "direct", enabled: h.Enabled,
+	for _, id := range idx.Instances() {
+		in, _ := idx.Instance(id)
+		holdings := idx.Holdings(id)
+		iv := &instanceView{sets: in.Sets, records: make([]*record, 0, len(holdings))}
+		for _, h := range holdings {
+			r := &record{set: h.Set, via: string(h.Via), source: h.Source, direct: h.Via.Direct(), enabled: h.Enabled,
 				superuser: h.Superuser, expiresNs: h.ExpiresNs}
 			src := where["role\x00"+h.Source]
 			if r.direct {
 				src = where["direct\x00"+h.Source]
 			}
 			r.file, r.line = src.File, src.Line
-			recs[rid] = r
-			iv.records = append(iv.records, r)
+			iv.records = append(iv.records, r) // iv.records[h.Order] is r
 		}
-		iv.users = sorted.Keys(ii.Holdings)
+		iv.users = idx.Users(id)
 		iv.holdings = make([][]*record, len(iv.users))
+		var held []*record // scratch: each user's list is then allocated once, at its size
 		for i, u := range iv.users {
-			ids := ii.Holdings[u]
-			hs := make([]*record, len(ids))
-			for j, rid := range ids {
-				hs[j] = recs[rid]
-				hs[j].users = append(hs[j].users, u) // users are visited in order: stays sorted
+			held = held[:0]
+			for h := range idx.UserHoldings(id, u) {
+				r := iv.records[h.Order]
+				r.users = append(r.users, u) // users are visited in order: stays sorted
+				held = append(held, r)
 			}
-			iv.holdings[i] = hs
+			iv.holdings[i] = slices.Clone(held)
 		}
 		v.instances[id] = iv
 	}
 	return v
-}
-
-// sortedRecordIDs orders the index's record ids h1, h2, ... by number (the index's order).
-func sortedRecordIDs[V any](records map[string]V) []string {
-	ids := make([]string, 0, len(records))
-	for id := range records {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(a) - len(b)
-		}
-		return strings.Compare(a, b)
-	})
-	return ids
 }
 
 // userAccess is one user's effective access on one instance: what data.permsets.access and

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/permsets/permsets/engine"
 )
 
 // CSVHeader is the header row of the CSV report.
@@ -79,7 +81,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 			for _, e := range group.list {
 				detail := "days left: " + strconv.Itoa(e.DaysLeft)
 				for _, u := range e.Users {
-					write(group.kind, in.ID, u, strings.Join(e.Sets, " "), "direct", e.Assignment, e.File, line(e.Line), e.Expires, "", detail)
+					write(group.kind, in.ID, u, strings.Join(e.Sets, " "), engine.ViaDirect, e.Assignment, e.File, line(e.Line), e.Expires, "", detail)
 				}
 			}
 		}
@@ -92,7 +94,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 			write(KindSuspendedHolder, in.ID, s.User, strings.Join(s.Sets, " "), "", "", "", "", "", "", "the user is suspended: allowed nothing")
 		}
 		for _, e := range in.EmptyRoles {
-			write(KindEmptyRole, in.ID, "", strings.Join(e.Sets, " "), "role:"+e.Role, e.Role, e.File, line(e.Line), "", "", "the role has no members")
+			write(KindEmptyRole, in.ID, "", strings.Join(e.Sets, " "), engine.ViaRolePrefix+e.Role, e.Role, e.File, line(e.Line), "", "", "the role has no members")
 		}
 		for _, s := range in.UnassignedSets {
 			write(KindUnassignedSet, in.ID, "", s.Set, "", "", s.File, line(s.Line), "", "", "assigned to nobody")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/permsets/permsets/internal/textfmt"
 )
 
 // maxMarkdownLines bounds each list of the markdown report (forges and wikis cap a page's size);
@@ -15,14 +17,16 @@ const moreInJSON = "see the JSON report (`permsctl audit --format json`)"
 
 // WriteMarkdown writes the report for people: a summary table of counts first, then the
 // repository's system admins, then a section per instance with its findings as lists and its
-// holdings as a table in a collapsed section. Text from the config is escaped.
+// holdings as a table in a collapsed section. Every string from the config (ids, names, rule
+// names, reasons, file names) goes through internal/textfmt, so none can become markup, HTML
+// or a link, nor end its line, list item or table row.
 func WriteMarkdown(w io.Writer, r *Report) error {
 	b := bufio.NewWriterSize(w, 1<<16)
 	fmt.Fprintf(b, "# permsets audit\n\n")
-	fmt.Fprintf(b, "**%s**\n\n", mdEscape(r.SummaryLine()))
-	fmt.Fprintf(b, "- Revision: %s\n", mdEscape(r.revisionText()))
-	fmt.Fprintf(b, "- Now: %s\n", mdEscape(r.nowText()))
-	fmt.Fprintf(b, "- Expiring within: %s\n", mdEscape(r.ExpiringWithin))
+	fmt.Fprintf(b, "**%s**\n\n", textfmt.Markdown(r.SummaryLine()))
+	fmt.Fprintf(b, "- Revision: %s\n", textfmt.Markdown(r.revisionText()))
+	fmt.Fprintf(b, "- Now: %s\n", textfmt.Markdown(r.nowText()))
+	fmt.Fprintf(b, "- Expiring within: %s\n", textfmt.Markdown(r.ExpiringWithin))
 
 	b.WriteString("\n## Summary\n\n")
 	b.WriteString("| instance | sets | holdings | users | separation of duties | exempt (`*=*`) | privileged | disabled assigned | expired | expiring | ineffective | suspended | empty roles | unassigned sets |\n")
@@ -38,7 +42,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(b, "| ... and %d more instances: %s | | | | | | | | | | | | | |\n", len(r.Instances)-i, moreInJSON)
 			break
 		}
-		row(mdCode(in.ID), in.Summary)
+		row(textfmt.MarkdownCode(in.ID), in.Summary)
 	}
 	row("**all**", r.Summary)
 
@@ -46,11 +50,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	b.WriteString("System admins may change anything in the repository (roles, instances, the catalog, users).\n\n")
 	list(b, len(r.SystemAdmins), func(i int) string {
 		a := r.SystemAdmins[i]
-		s := mdCode(a.User)
+		s := textfmt.MarkdownCode(a.User)
 		if a.Name != "" {
-			s += " (" + mdEscape(a.Name) + ")"
+			s += " (" + textfmt.Markdown(a.Name) + ")"
 		}
-		s += ", " + mdCode(at(a.File, a.Line))
+		s += ", " + textfmt.MarkdownCode(at(a.File, a.Line))
 		if a.Suspended {
 			s += ", suspended"
 		}
@@ -58,7 +62,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	})
 
 	for _, in := range r.Instances {
-		fmt.Fprintf(b, "\n## Instance %s: %s\n", mdCode(in.ID), mdEscape(in.Name))
+		fmt.Fprintf(b, "\n## Instance %s: %s\n", textfmt.MarkdownCode(in.ID), textfmt.Markdown(in.Name))
 		violations, exempt := in.Separations()
 		section(b, "Separation-of-duties violations", len(violations), func(i int) string { return mdSeparation(violations[i]) })
 		section(b, "Exempt from separation of duties (`*=*`)", len(exempt), func(i int) string { return mdSeparation(exempt[i]) })
@@ -68,11 +72,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			for j, g := range p.Grants {
 				perms := make([]string, len(g.Permissions))
 				for k, x := range g.Permissions {
-					perms[k] = mdCode(x)
+					perms[k] = textfmt.MarkdownCode(x)
 				}
-				parts[j] = fmt.Sprintf("%s from %s (%s)", strings.Join(perms, ", "), mdCode(g.Set), mdEscape(g.Via))
+				parts[j] = fmt.Sprintf("%s from %s (%s)", strings.Join(perms, ", "), textfmt.MarkdownCode(g.Set), textfmt.Markdown(g.Via))
 			}
-			s := mdCode(p.User) + ": " + strings.Join(parts, "; ")
+			s := textfmt.MarkdownCode(p.User) + ": " + strings.Join(parts, "; ")
 			if p.Superuser {
 				s += " — superuser, exempt from separation of duties"
 			}
@@ -83,29 +87,29 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		})
 		section(b, "Disabled sets still assigned", len(in.DisabledSetsAssigned), func(i int) string {
 			d := in.DisabledSetsAssigned[i]
-			return fmt.Sprintf("%s (%s) by %s to %s", mdCode(d.Set), mdEscape(d.Name), mdReference(d), mdUsers(d.Users))
+			return fmt.Sprintf("%s (%s) by %s to %s", textfmt.MarkdownCode(d.Set), textfmt.Markdown(d.Name), mdReference(d), mdUsers(d.Users))
 		})
 		section(b, "Expired assignments", len(in.ExpiredAssignments), func(i int) string { return mdExpiry(in.ExpiredAssignments[i]) })
-		section(b, "Expiring within "+mdEscape(r.ExpiringWithin), len(in.ExpiringAssignments), func(i int) string { return mdExpiry(in.ExpiringAssignments[i]) })
+		section(b, "Expiring within "+textfmt.Markdown(r.ExpiringWithin), len(in.ExpiringAssignments), func(i int) string { return mdExpiry(in.ExpiringAssignments[i]) })
 		section(b, "Ineffective permissions", len(in.IneffectivePermissions), func(i int) string {
 			f := in.IneffectivePermissions[i]
 			missing := make([]string, len(f.Missing))
 			for j, m := range f.Missing {
-				missing[j] = mdCode(m)
+				missing[j] = textfmt.MarkdownCode(m)
 			}
-			return fmt.Sprintf("%s: %s from %s lacks %s", mdCode(f.User), mdCode(f.Permission), mdGrants(f.Grants), strings.Join(missing, ", "))
+			return fmt.Sprintf("%s: %s from %s lacks %s", textfmt.MarkdownCode(f.User), textfmt.MarkdownCode(f.Permission), mdGrants(f.Grants), strings.Join(missing, ", "))
 		})
 		section(b, "Suspended users still assigned", len(in.SuspendedHolders), func(i int) string {
 			s := in.SuspendedHolders[i]
-			return fmt.Sprintf("%s holds %s", mdCode(s.User), mdUsers(s.Sets))
+			return fmt.Sprintf("%s holds %s", textfmt.MarkdownCode(s.User), mdUsers(s.Sets))
 		})
 		section(b, "Roles without members", len(in.EmptyRoles), func(i int) string {
 			e := in.EmptyRoles[i]
-			return fmt.Sprintf("%s (%s), %s, would give %s", mdCode(e.Role), mdEscape(e.Name), mdCode(at(e.File, e.Line)), mdUsers(e.Sets))
+			return fmt.Sprintf("%s (%s), %s, would give %s", textfmt.MarkdownCode(e.Role), textfmt.Markdown(e.Name), textfmt.MarkdownCode(at(e.File, e.Line)), mdUsers(e.Sets))
 		})
 		section(b, "Sets assigned to nobody", len(in.UnassignedSets), func(i int) string {
 			s := in.UnassignedSets[i]
-			return fmt.Sprintf("%s (%s), %s", mdCode(s.Set), mdEscape(s.Name), mdCode(at(s.File, s.Line)))
+			return fmt.Sprintf("%s (%s), %s", textfmt.MarkdownCode(s.Set), textfmt.Markdown(s.Name), textfmt.MarkdownCode(at(s.File, s.Line)))
 		})
 		fmt.Fprintf(b, "\n<details><summary>Holdings: %s held by %s</summary>\n\n", plural(in.Summary.Holdings, "holding"), plural(in.Summary.Holders, "user"))
 		b.WriteString("| set | through | where | expires | status | users |\n|---|---|---|---|---|---|\n")
@@ -116,7 +120,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				if n == maxMarkdownLines {
 					break rows
 				}
-				fmt.Fprintf(b, "| %s | | | | nobody | |\n", mdCode(s.Set))
+				fmt.Fprintf(b, "| %s | | | | nobody | |\n", textfmt.MarkdownCode(s.Set))
 				n++
 				continue
 			}
@@ -124,11 +128,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				if n == maxMarkdownLines {
 					break rows
 				}
-				through := mdEscape(h.Via)
+				through := textfmt.Markdown(h.Via)
 				if h.Assignment != "" {
-					through = "assignment " + mdCode(h.Assignment)
+					through = "assignment " + textfmt.MarkdownCode(h.Assignment)
 				}
-				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdCode(s.Set), through, mdCode(at(h.File, h.Line)), mdEscape(h.Expires), h.Status, mdUsersBounded(h.Users))
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", textfmt.MarkdownCode(s.Set), through, textfmt.MarkdownCode(at(h.File, h.Line)), textfmt.Markdown(h.Expires), h.Status, mdUsersBounded(h.Users))
 				n++
 			}
 		}
@@ -170,34 +174,34 @@ func list(b *bufio.Writer, n int, line func(i int) string) {
 func mdSeparation(s Separation) string {
 	parts := make([]string, len(s.Grants))
 	for i, g := range s.Grants {
-		parts[i] = fmt.Sprintf("%s from %s (%s)", mdCode(g.Permission), mdCode(g.Set), mdEscape(g.Via))
+		parts[i] = fmt.Sprintf("%s from %s (%s)", textfmt.MarkdownCode(g.Permission), textfmt.MarkdownCode(g.Set), textfmt.Markdown(g.Via))
 	}
-	return fmt.Sprintf("%s holds every permission of **%s** (%s): %s", mdCode(s.User), mdEscape(s.Rule), mdCode(at(s.File, s.Line)), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s holds every permission of **%s** (%s): %s", textfmt.MarkdownCode(s.User), textfmt.Markdown(s.Rule), textfmt.MarkdownCode(at(s.File, s.Line)), strings.Join(parts, ", "))
 }
 
 func mdReference(r Reference) string {
-	s := mdEscape(r.Via)
+	s := textfmt.Markdown(r.Via)
 	if r.Assignment != "" {
-		s = "assignment " + mdCode(r.Assignment)
+		s = "assignment " + textfmt.MarkdownCode(r.Assignment)
 	}
-	return s + " (" + mdCode(at(r.File, r.Line)) + ")"
+	return s + " (" + textfmt.MarkdownCode(at(r.File, r.Line)) + ")"
 }
 
 func mdExpiry(e Expiry) string {
-	when := "expired " + mdEscape(e.Expires)
+	when := "expired " + textfmt.Markdown(e.Expires)
 	switch {
 	case e.DaysLeft > 0:
-		when = fmt.Sprintf("expires %s, in %s", mdEscape(e.Expires), plural(e.DaysLeft, "day"))
+		when = fmt.Sprintf("expires %s, in %s", textfmt.Markdown(e.Expires), plural(e.DaysLeft, "day"))
 	case e.DaysLeft < 0:
-		when = fmt.Sprintf("expired %s, %s ago", mdEscape(e.Expires), plural(-e.DaysLeft, "day"))
+		when = fmt.Sprintf("expired %s, %s ago", textfmt.Markdown(e.Expires), plural(-e.DaysLeft, "day"))
 	}
-	return fmt.Sprintf("%s (%s) %s: %s to %s", mdCode(e.Assignment), mdCode(at(e.File, e.Line)), when, mdUsers(e.Sets), mdUsersBounded(e.Users))
+	return fmt.Sprintf("%s (%s) %s: %s to %s", textfmt.MarkdownCode(e.Assignment), textfmt.MarkdownCode(at(e.File, e.Line)), when, mdUsers(e.Sets), mdUsersBounded(e.Users))
 }
 
 func mdGrants(gs []Grant) string {
 	parts := make([]string, len(gs))
 	for i, g := range gs {
-		parts[i] = fmt.Sprintf("%s (%s)", mdCode(g.Set), mdEscape(g.Via))
+		parts[i] = fmt.Sprintf("%s (%s)", textfmt.MarkdownCode(g.Set), textfmt.Markdown(g.Via))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -205,7 +209,7 @@ func mdGrants(gs []Grant) string {
 func mdUsers(xs []string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
-		parts[i] = mdCode(x)
+		parts[i] = textfmt.MarkdownCode(x)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -218,20 +222,4 @@ func mdUsersBounded(xs []string) string {
 		return mdUsers(xs)
 	}
 	return fmt.Sprintf("%s and %d more", mdUsers(xs[:maxMarkdownUsers]), len(xs)-maxMarkdownUsers)
-}
-
-// mdCode puts text in a code span, or "" when there is none; backticks inside are replaced and
-// pipes escaped (a code span in a table cell).
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "|", "\\|") + "`"
-}
-
-// mdEscape keeps text from the config (names, reasons) from becoming markup or HTML.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|",
-		"[", "\\[", "]", "\\]", "#", "\\#", "\n", " ", "\r", " ")
-	return r.Replace(s)
 }

@@ -5,31 +5,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/permsets/permsets/internal/textfmt"
 )
-
-// Painter colours text output; the zero value paints nothing.
-type Painter struct{ On bool }
-
-func (c Painter) paint(code, s string) string {
-	if !c.On {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (c Painter) bold(s string) string { return c.paint("1", s) }
-func (c Painter) red(s string) string  { return c.paint("31", s) }
-func (c Painter) warn(s string) string { return c.paint("33", s) }
 
 // Header lines shared by the text and markdown reports.
 func (r *Report) revisionText() string {
 	switch {
 	case r.Commit != "" && r.Ref != "":
-		return fmt.Sprintf("%s (commit %s, revision %s)", r.Ref, short(r.Commit), short(r.Revision))
+		return fmt.Sprintf("%s (commit %s, revision %s)", r.Ref, textfmt.Short(r.Commit), textfmt.Short(r.Revision))
 	case r.Commit != "":
-		return fmt.Sprintf("commit %s, revision %s", short(r.Commit), short(r.Revision))
+		return fmt.Sprintf("commit %s, revision %s", textfmt.Short(r.Commit), textfmt.Short(r.Revision))
 	default:
-		return short(r.Revision) + " (working tree)"
+		return textfmt.Short(r.Revision) + " (working tree)"
 	}
 }
 
@@ -64,13 +52,6 @@ func plural(n int, one string, many ...string) string {
 		return fmt.Sprintf("%d %s", n, many[0])
 	}
 	return fmt.Sprintf("%d %ss", n, one)
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 func at(file string, line int) string {
@@ -164,20 +145,23 @@ func privilegedText(p Privileged) string {
 	return s
 }
 
-// WriteText writes the report for a terminal: a header, then a section per instance.
-func WriteText(w io.Writer, r *Report, c Painter) error {
+// WriteText writes the report for a terminal: a header, then a section per instance. Every
+// line's text from the config goes through textfmt.Terminal before it is coloured, so none can
+// move the cursor, clear the screen or reorder what is shown.
+func WriteText(w io.Writer, r *Report, c textfmt.Painter) error {
 	b := bufio.NewWriterSize(w, 1<<16)
-	fmt.Fprintf(b, "%s\n", c.bold("permsets audit"))
-	fmt.Fprintf(b, "Revision: %s\n", r.revisionText())
-	fmt.Fprintf(b, "Now: %s\n", r.nowText())
-	fmt.Fprintf(b, "Expiring within: %s\n", r.ExpiringWithin)
+	safe := textfmt.Terminal
+	fmt.Fprintf(b, "%s\n", c.Bold("permsets audit"))
+	fmt.Fprintf(b, "Revision: %s\n", safe(r.revisionText()))
+	fmt.Fprintf(b, "Now: %s\n", safe(r.nowText()))
+	fmt.Fprintf(b, "Expiring within: %s\n", safe(r.ExpiringWithin))
 	b.WriteString("\nSystem admins (may change anything in the repository):")
 	if len(r.SystemAdmins) == 0 {
 		b.WriteString(" none\n")
 	} else {
 		b.WriteString("\n")
 		for _, a := range r.SystemAdmins {
-			fmt.Fprintf(b, "  %s %s (%s)", c.warn("!"), a.User, at(a.File, a.Line))
+			fmt.Fprintf(b, "  %s %s", c.Yellow("!"), safe(fmt.Sprintf("%s (%s)", a.User, at(a.File, a.Line))))
 			if a.Suspended {
 				b.WriteString(" [suspended]")
 			}
@@ -185,33 +169,34 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 		}
 	}
 	for _, in := range r.Instances {
-		fmt.Fprintf(b, "\n%s\n", c.bold(fmt.Sprintf("Instance %s (%s): %s, %s held by %s", in.ID, in.Name,
-			plural(in.Summary.Sets, "set"), plural(in.Summary.Holdings, "holding"), plural(in.Summary.Holders, "user"))))
+		fmt.Fprintf(b, "\n%s\n", c.Bold(safe(fmt.Sprintf("Instance %s (%s): %s, %s held by %s", in.ID, in.Name,
+			plural(in.Summary.Sets, "set"), plural(in.Summary.Holdings, "holding"), plural(in.Summary.Holders, "user")))))
 		section := func(title string, n int, mark string, line func(i int) string) {
+			title = safe(title)
 			if n == 0 {
 				fmt.Fprintf(b, "  %s: none\n", title)
 				return
 			}
 			fmt.Fprintf(b, "  %s (%d):\n", title, n)
 			for i := range n {
-				fmt.Fprintf(b, "    %s %s\n", mark, line(i))
+				fmt.Fprintf(b, "    %s %s\n", mark, safe(line(i)))
 			}
 		}
 		violations, exempt := in.Separations()
-		section("Separation-of-duties violations", len(violations), c.red("x"), func(i int) string { return separationText(violations[i]) })
-		section("Exempt from separation of duties (*=*)", len(exempt), c.warn("!"), func(i int) string { return separationText(exempt[i]) })
-		section("Privileged holders (wildcard grants)", len(in.PrivilegedHolders), c.warn("!"), func(i int) string { return privilegedText(in.PrivilegedHolders[i]) })
-		section("Disabled sets still assigned", len(in.DisabledSetsAssigned), c.warn("!"), func(i int) string {
+		section("Separation-of-duties violations", len(violations), c.Red("x"), func(i int) string { return separationText(violations[i]) })
+		section("Exempt from separation of duties (*=*)", len(exempt), c.Yellow("!"), func(i int) string { return separationText(exempt[i]) })
+		section("Privileged holders (wildcard grants)", len(in.PrivilegedHolders), c.Yellow("!"), func(i int) string { return privilegedText(in.PrivilegedHolders[i]) })
+		section("Disabled sets still assigned", len(in.DisabledSetsAssigned), c.Yellow("!"), func(i int) string {
 			d := in.DisabledSetsAssigned[i]
 			return fmt.Sprintf("%s by %s to %s", d.Set, referenceText(d), strings.Join(d.Users, ", "))
 		})
-		section("Expired assignments", len(in.ExpiredAssignments), c.warn("!"), func(i int) string { return expiryText(in.ExpiredAssignments[i]) })
-		section("Expiring within "+r.ExpiringWithin, len(in.ExpiringAssignments), c.warn("!"), func(i int) string { return expiryText(in.ExpiringAssignments[i]) })
-		section("Ineffective permissions", len(in.IneffectivePermissions), c.warn("!"), func(i int) string {
+		section("Expired assignments", len(in.ExpiredAssignments), c.Yellow("!"), func(i int) string { return expiryText(in.ExpiredAssignments[i]) })
+		section("Expiring within "+r.ExpiringWithin, len(in.ExpiringAssignments), c.Yellow("!"), func(i int) string { return expiryText(in.ExpiringAssignments[i]) })
+		section("Ineffective permissions", len(in.IneffectivePermissions), c.Yellow("!"), func(i int) string {
 			f := in.IneffectivePermissions[i]
 			return fmt.Sprintf("%s: %s from %s lacks %s", f.User, f.Permission, grantsText(f.Grants), strings.Join(f.Missing, ", "))
 		})
-		section("Suspended users still assigned", len(in.SuspendedHolders), c.warn("!"), func(i int) string {
+		section("Suspended users still assigned", len(in.SuspendedHolders), c.Yellow("!"), func(i int) string {
 			s := in.SuspendedHolders[i]
 			return fmt.Sprintf("%s holds %s", s.User, strings.Join(s.Sets, ", "))
 		})
@@ -236,14 +221,14 @@ func WriteText(w io.Writer, r *Report, c Painter) error {
 			if len(notes) > 0 {
 				note = ", " + strings.Join(notes, ", ")
 			}
-			fmt.Fprintf(b, "    %s (%s%s)", s.Set, s.Name, note)
+			fmt.Fprintf(b, "    %s", safe(fmt.Sprintf("%s (%s%s)", s.Set, s.Name, note)))
 			if len(s.Holders) == 0 {
 				b.WriteString(": nobody\n")
 				continue
 			}
 			b.WriteString("\n")
 			for _, h := range s.Holders {
-				fmt.Fprintf(b, "      %s: %s\n", holdingText(h), strings.Join(h.Users, ", "))
+				fmt.Fprintf(b, "      %s\n", safe(holdingText(h)+": "+strings.Join(h.Users, ", ")))
 			}
 		}
 	}

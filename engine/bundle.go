@@ -112,8 +112,8 @@ func newBundle(m *sets.Model, commit, rev string, index ast.Object, idx *Index) 
 		}
 	}
 	b := &Bundle{Modules: mods, Revision: rev, Commit: commit, index: index}
-	if idx.Catalog != nil {
-		b.known = idx.Catalog.Known
+	if idx.catalog != nil {
+		b.known = idx.catalog.Known
 	}
 	return b, nil
 }

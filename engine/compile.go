@@ -21,12 +21,13 @@ import (
 const IndexRoot = "permsets_index"
 
 // Index is the compiled, indexed data document. Its shape is documented in docs/engine.md and
-// read by policies/permsets.
+// read by policies/permsets; it stays private to the engine (MarshalJSON writes it). Go code
+// reads an Index through its accessors (index.go).
 type Index struct {
-	Catalog   *catalogIndex             `json:"catalog,omitempty"`
-	Sets      map[string]*setIndex      `json:"sets"`
-	Instances map[string]*instanceIndex `json:"instances"`
-	Suspended map[string]bool           `json:"suspended"`
+	catalog   *catalogIndex             // nil without a Catalog
+	sets      map[string]*setIndex      // by set id
+	instances map[string]*instanceIndex // by instance id
+	suspended map[string]bool           // suspended users
 
 	setCovers map[string]*setCover // what each set grants, by fast-table position (with a catalog)
 	requires  [][]int              // the positions each position requires (with a catalog)
@@ -76,11 +77,18 @@ type instanceIndex struct {
 	Holders  map[string][]string   `json:"holders"`
 	Granting map[string][]string   `json:"granting"`
 	// Covering lists, per permission key, the holding records whose set grants it in some form,
-	// with how: "s" the set is *=* (listed under every known key with a catalog, under "*=*"
-	// without one), "u" a grant without arguments, "c" only grants for some resources.
+	// with how: coverSuperuser, coverUnconditional or coverScoped.
 	Covering map[string]map[string]string `json:"covering"`
 	Fast     map[string]string            `json:"fast,omitempty"`
 }
+
+// How a holding record covers a permission key in an instance's covering (the rules read these
+// codes).
+const (
+	coverSuperuser     = "s" // the set is *=*: listed under every known key with a catalog, under "*=*" without one
+	coverUnconditional = "u" // the set has a grant of the key without arguments
+	coverScoped        = "c" // the set only has grants of the key for some resources
+)
 
 // holding is one way a user holds a set on an instance. It carries the set's enabled and
 // superuser flags, so a decision reads them without another lookup.
@@ -91,6 +99,7 @@ type holding struct {
 	Enabled   bool   `json:"enabled"`
 	Superuser bool   `json:"superuser"`
 	ExpiresNs int64  `json:"expires_ns"` // Never when it does not expire
+	order     int    // place among the instance's records (its id is "h" and order+1)
 }
 
 // Never is the expires_ns of a holding that does not expire: the largest int64.
@@ -104,9 +113,9 @@ func Compile(m *sets.Model) (*Index, error) {
 	}
 	// Instances are independent from here on (each has its own holding records): finish them
 	// in parallel. A reload under load then gets more than one goroutine's share of the CPU.
-	instances := make([]*instanceIndex, 0, len(idx.Instances))
-	for _, id := range sorted.Keys(idx.Instances) {
-		instances = append(instances, idx.Instances[id])
+	instances := make([]*instanceIndex, 0, len(idx.instances))
+	for _, id := range sorted.Keys(idx.instances) {
+		instances = append(instances, idx.instances[id])
 	}
 	_ = parallel.Each(context.Background(), len(instances), 0, func(i int) {
 		idx.finishInstance(instances[i])
@@ -118,24 +127,24 @@ func Compile(m *sets.Model) (*Index, error) {
 // sorted and unique per user; finishInstance does the rest, per instance.
 func prepare(m *sets.Model) (*Index, error) {
 	idx := &Index{
-		Sets:      make(map[string]*setIndex, len(m.Sets)),
-		Instances: make(map[string]*instanceIndex, len(m.Instances)),
-		Suspended: map[string]bool{},
+		sets:      make(map[string]*setIndex, len(m.Sets)),
+		instances: make(map[string]*instanceIndex, len(m.Instances)),
+		suspended: map[string]bool{},
 	}
 	if m.Catalog != nil {
 		c, err := compileCatalog(m.Catalog)
 		if err != nil {
 			return nil, err
 		}
-		idx.Catalog = c
+		idx.catalog = c
 	}
 	for _, u := range m.Users {
 		if u.Suspended {
-			idx.Suspended[u.ID] = true
+			idx.suspended[u.ID] = true
 		}
 	}
 	for _, in := range m.Instances {
-		idx.Instances[in.ID] = &instanceIndex{
+		idx.instances[in.ID] = &instanceIndex{
 			Name:     in.Name,
 			Sets:     []string{},
 			Holdings: map[string][]string{},
@@ -148,9 +157,9 @@ func prepare(m *sets.Model) (*Index, error) {
 	}
 	for _, s := range m.Sets {
 		si := idx.compileSet(s)
-		idx.Sets[s.ID] = si
+		idx.sets[s.ID] = si
 		for _, inst := range s.Instances {
-			ii := idx.Instances[inst]
+			ii := idx.instances[inst]
 			if ii == nil {
 				return nil, fmt.Errorf("set %s is on unknown instance %s", s.ID, inst)
 			}
@@ -164,7 +173,7 @@ func prepare(m *sets.Model) (*Index, error) {
 		}
 	}
 	for _, a := range m.Assignments {
-		ii := idx.Instances[a.Instance]
+		ii := idx.instances[a.Instance]
 		if ii == nil {
 			return nil, fmt.Errorf("assignment %s is on unknown instance %s", a.ID, a.Instance)
 		}
@@ -173,7 +182,7 @@ func prepare(m *sets.Model) (*Index, error) {
 			exp = a.Expires.UnixNano()
 		}
 		for _, s := range a.PermissionSets {
-			rec := &holding{Set: s, Via: "direct", Source: a.ID, ExpiresNs: exp}
+			rec := &holding{Set: s, Via: ViaDirect, Source: a.ID, ExpiresNs: exp}
 			for _, u := range a.Users {
 				ii.held[u] = append(ii.held[u], rec)
 			}
@@ -182,20 +191,20 @@ func prepare(m *sets.Model) (*Index, error) {
 	for _, r := range m.Roles {
 		for _, ref := range r.PermissionSets {
 			inst, s, _ := strings.Cut(ref, "/")
-			ii := idx.Instances[inst]
+			ii := idx.instances[inst]
 			if ii == nil {
 				return nil, fmt.Errorf("role %s lists unknown instance %s", r.ID, inst)
 			}
-			rec := &holding{Set: s, Via: "role:" + r.ID, Source: r.ID, ExpiresNs: Never}
+			rec := &holding{Set: s, Via: ViaRolePrefix + r.ID, Source: r.ID, ExpiresNs: Never}
 			for _, u := range r.Members {
 				ii.held[u] = append(ii.held[u], rec)
 			}
 		}
 	}
-	if idx.Catalog != nil {
+	if idx.catalog != nil {
 		idx.setCovers, idx.requires = idx.covers()
 	}
-	for _, ii := range idx.Instances {
+	for _, ii := range idx.instances {
 		for u, hs := range ii.held {
 			slices.SortFunc(hs, compareHoldings)
 			ii.held[u] = slices.CompactFunc(hs, func(a, b *holding) bool { return compareHoldings(a, b) == 0 })
@@ -216,7 +225,7 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 	}
 	ordered := make([]*holding, 0, len(records))
 	for h := range records {
-		if s := idx.Sets[h.Set]; s != nil {
+		if s := idx.sets[h.Set]; s != nil {
 			h.Enabled, h.Superuser = s.Enabled, s.Superuser
 		}
 		ordered = append(ordered, h)
@@ -231,26 +240,27 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 	}
 	for i, h := range ordered {
 		id := "h" + strconv.Itoa(i+1)
+		h.order = i
 		ids[h] = id
 		ii.Records[id] = h
-		s := idx.Sets[h.Set]
+		s := idx.sets[h.Set]
 		if s == nil {
 			continue
 		}
 		for key, grants := range s.Grants {
-			how := "c"
+			how := coverScoped
 			for _, g := range grants {
 				if g.unconditional() {
-					how = "u"
+					how = coverUnconditional
 				}
 			}
 			cover(key, id, how)
 		}
 		if s.Superuser {
-			cover("*=*", id, "s")
-			if idx.Catalog != nil {
-				for _, key := range idx.Catalog.order {
-					cover(key, id, "s")
+			cover("*=*", id, coverSuperuser)
+			if idx.catalog != nil {
+				for _, key := range idx.catalog.order {
+					cover(key, id, coverSuperuser)
 				}
 			}
 		}
@@ -263,7 +273,7 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 	}
 	byRecords := map[string]*shared{}
 	var rb *rowBuilder
-	if idx.Catalog != nil {
+	if idx.catalog != nil {
 		ii.Fast = make(map[string]string, len(ii.held))
 		rb = newRowBuilder(idx, covers, requires)
 	}
@@ -291,7 +301,7 @@ func (idx *Index) finishInstance(ii *instanceIndex) {
 			byRecords[key.String()] = sh
 		}
 		ii.Holdings[u] = sh.list
-		if rb != nil && !idx.Suspended[u] {
+		if rb != nil && !idx.suspended[u] {
 			ii.Fast[u] = sh.row
 		}
 	}
@@ -416,8 +426,8 @@ func (idx *Index) compileSet(s *sets.PermissionSet) *setIndex {
 		}
 		scopes, objects := p.Scopes(), p.Objects()
 		var relations []string
-		if idx.Catalog != nil {
-			if f := idx.Catalog.features[p.Feature]; f != nil {
+		if idx.catalog != nil {
+			if f := idx.catalog.features[p.Feature]; f != nil {
 				rel := map[string]bool{}
 				for _, sc := range scopes {
 					if scope := f.Scopes[sc]; scope != nil {
@@ -456,11 +466,11 @@ func nonNil(s []string) []string {
 // expand turns a permission into the keys it grants: itself, or with a catalog, every concrete
 // permission a wildcard covers.
 func (idx *Index) expand(p sets.Permission) []string {
-	if idx.Catalog == nil || (p.Feature != sets.Wildcard && p.Action != sets.Wildcard) {
+	if idx.catalog == nil || (p.Feature != sets.Wildcard && p.Action != sets.Wildcard) {
 		return []string{p.Key()}
 	}
 	var keys []string
-	for _, k := range idx.Catalog.order {
+	for _, k := range idx.catalog.order {
 		f, a, _ := strings.Cut(k, "=")
 		if (p.Feature == sets.Wildcard || p.Feature == f) && (p.Action == sets.Wildcard || p.Action == a) {
 			keys = append(keys, k)
@@ -470,10 +480,10 @@ func (idx *Index) expand(p sets.Permission) []string {
 }
 
 func (idx *Index) implied(key string) []string {
-	if idx.Catalog == nil {
+	if idx.catalog == nil {
 		return nil
 	}
-	return idx.Catalog.implies[key]
+	return idx.catalog.implies[key]
 }
 
 // setCover is what a set grants, by fast-table position: computed once per set.
@@ -484,9 +494,9 @@ type setCover struct {
 
 // covers returns the fast-table view of every set, and the positions each position requires.
 func (idx *Index) covers() (map[string]*setCover, [][]int) {
-	c := idx.Catalog
-	out := make(map[string]*setCover, len(idx.Sets))
-	for id, s := range idx.Sets {
+	c := idx.catalog
+	out := make(map[string]*setCover, len(idx.sets))
+	for id, s := range idx.sets {
 		sc := &setCover{enabled: s.Enabled, superuser: s.Superuser}
 		for key, grants := range s.Grants {
 			pos, ok := c.position[key]

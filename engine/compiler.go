@@ -70,7 +70,7 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 	t := newTerms(nil)
 	setFPs := make(map[string][32]byte, len(m.Sets))
 	setTerms := make(map[string]*ast.Term, len(m.Sets))
-	stats := CompileStats{Sets: len(m.Sets), Instances: len(idx.Instances)}
+	stats := CompileStats{Sets: len(m.Sets), Instances: len(idx.instances)}
 	for _, s := range m.Sets {
 		t.str(s.ID)
 		fp := fingerprintSet(catalogFP, s)
@@ -79,21 +79,21 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 			setTerms[s.ID] = old.term
 			stats.SetsReused++
 		} else {
-			setTerms[s.ID] = idx.Sets[s.ID].value(t)
+			setTerms[s.ID] = idx.sets[s.ID].value(t)
 		}
 	}
 
-	ids := sorted.Keys(idx.Instances)
+	ids := sorted.Keys(idx.instances)
 	fps := make([][32]byte, len(ids))
 	for _, id := range ids {
-		for u := range idx.Instances[id].held {
+		for u := range idx.instances[id].held {
 			t.str(u)
 		}
 	}
 	instances := make([]*ast.Term, len(ids))
 	reused := make([]bool, len(ids))
 	if err := parallel.Each(ctx, len(ids), 0, func(i int) {
-		ii := idx.Instances[ids[i]]
+		ii := idx.instances[ids[i]]
 		fps[i] = idx.fingerprintInstance(catalogFP, ii, setFPs)
 		if old, ok := c.instances[ids[i]]; ok && old.fp == fps[i] {
 			instances[i], reused[i] = old.term, true
@@ -115,10 +115,10 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 	top := [][2]*ast.Term{
 		{t.str("sets"), object(t, setTerms, func(term *ast.Term) *ast.Term { return term })},
 		{t.str("instances"), ast.NewTerm(ast.NewObject(pairs...))},
-		{t.str("suspended"), object(t, idx.Suspended, boolTerm)},
+		{t.str("suspended"), object(t, idx.suspended, boolTerm)},
 	}
-	if idx.Catalog != nil {
-		top = append(top, [2]*ast.Term{t.str("catalog"), idx.Catalog.value(t)})
+	if idx.catalog != nil {
+		top = append(top, [2]*ast.Term{t.str("catalog"), idx.catalog.value(t)})
 	}
 	b, err := newBundle(m, commit, rev, ast.NewObject(top...), idx)
 	if err != nil {
@@ -181,7 +181,7 @@ func (idx *Index) fingerprintInstance(catalog [32]byte, ii *instanceIndex, setFP
 	for _, u := range users {
 		hs := ii.held[u]
 		d.strings(u)
-		d.bool(idx.Suspended[u])
+		d.bool(idx.suspended[u])
 		d.int(int64(len(hs)))
 		for _, r := range hs {
 			d.strings(r.Set, r.Via, r.Source)

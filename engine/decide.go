@@ -46,7 +46,7 @@ type rowBuilder struct {
 }
 
 func newRowBuilder(idx *Index, covers map[string]*setCover, requires [][]int) *rowBuilder {
-	n := len(idx.Catalog.order)
+	n := len(idx.catalog.order)
 	return &rowBuilder{idx: idx, covers: covers, requires: requires, kinds: make([][]byte, n), held: make([]bool, n)}
 }
 

@@ -66,20 +66,18 @@ func TestFastTableMatchesDecision(t *testing.T) {
 			_, e := compile(t, dir)
 			idx := compileIndex(t, dir)
 			var users []string
-			for _, ii := range idx.Instances {
-				for u := range ii.Holdings {
-					users = append(users, u)
-				}
+			for _, inst := range idx.Instances() {
+				users = append(users, idx.Users(inst)...)
 			}
 			slices.Sort(users)
 			users = append(slices.Compact(users), "nobody")
 			var perms []string
-			for p := range idx.Catalog.Known {
+			for _, p := range idx.Permissions() {
 				perms = append(perms, p)
 			}
 			slices.Sort(perms)
 			allowed, asked := 0, 0
-			for inst := range idx.Instances {
+			for _, inst := range idx.Instances() {
 				for _, u := range users {
 					for _, p := range perms {
 						for _, now := range clocks {
@@ -108,11 +106,10 @@ func TestFastTableMatchesDecision(t *testing.T) {
 
 // cellKind says how the fast table answers decision for (instance, user, permission).
 func cellKind(idx *engine.Index, inst, user, perm string) string {
-	row, ok := idx.Instances[inst].Fast[user]
+	cell, ok := engine.FastCell(idx, inst, user, perm)
 	if !ok {
 		return "no row"
 	}
-	cell := row[idx.Catalog.Positions[perm]:][:2]
 	switch {
 	case cell[0] == '1' && cell[1] >= 'A' && cell[1] <= 'Z':
 		return "single"
@@ -164,7 +161,7 @@ func TestFastTableMatchesDecisionGenerated(t *testing.T) {
 	_, e := compile(t, dir)
 	idx := compileIndex(t, dir)
 	var perms []string
-	for p := range idx.Catalog.Known {
+	for _, p := range idx.Permissions() {
 		perms = append(perms, p)
 	}
 	slices.Sort(perms)
@@ -219,11 +216,11 @@ func TestFastTableMatchesWhoCan(t *testing.T) {
 			_, e := compile(t, dir)
 			idx := compileIndex(t, dir)
 			var perms []string
-			for p := range idx.Catalog.Known {
+			for _, p := range idx.Permissions() {
 				perms = append(perms, p)
 			}
 			slices.Sort(perms)
-			for inst := range idx.Instances {
+			for _, inst := range idx.Instances() {
 				for _, p := range perms {
 					for i, now := range clocks {
 						input := map[string]any{"instance": inst, "permission": p}

@@ -167,6 +167,11 @@ var scenarios = []scenario{
 	{note: "an unmapped route is denied", example: "api", input: in("marco", "production", "", "method", "GET", "path", "/internal/metrics"), reason: "only holders of *=* may call it"},
 	{note: "an unmapped route is allowed to *=*", example: "api", input: in("hannah", "production", "", "method", "GET", "path", "/internal/metrics"), allow: true, grants: []string{"full-access direct"}},
 	{note: "role members call what their set maps", example: "api", input: in("sofia", "production", "", "method", "GET", "path", "/jobs/9"), allow: true},
+	{note: "a {param} does not match a dot segment", example: "api", input: in("amelia", "production", "", "method", "DELETE", "path", "/users/1/connections/.."), reason: "path /users/1/connections/.. is not normalised: dot or empty segment"},
+	{note: "a {param} does not match an encoded dot segment", example: "api", input: in("amelia", "production", "", "method", "DELETE", "path", "/users/1/connections/%2E%2e"), reason: "is not normalised: dot or empty segment"},
+	{note: "a dot segment is denied to *=* too", example: "api", input: in("hannah", "production", "", "method", "DELETE", "path", "/users/1/connections/.."), reason: "is not normalised: dot or empty segment"},
+	{note: "an empty segment is denied", example: "api", input: in("marco", "production", "", "method", "GET", "path", "/users//connections"), reason: "path /users//connections is not normalised"},
+	{note: "a trailing slash is an empty segment", example: "api", input: in("marco", "production", "", "method", "GET", "path", "/users/42/"), reason: "path /users/42/ is not normalised"},
 }
 
 func TestScenarios(t *testing.T) {

@@ -60,8 +60,8 @@ func TestIndexValueMatchesJSON(t *testing.T) {
 				t.Fatalf("index value differs from its JSON:\n got %.2000v\nwant %.2000v", got, want)
 			}
 			known := knownOf(got)
-			if idx.Catalog == nil && known != nil || idx.Catalog != nil && !maps.Equal(known, idx.Catalog.Known) {
-				t.Fatalf("knownOf the value: %d permissions, the catalog knows %v", len(known), idx.Catalog != nil)
+			if idx.catalog == nil && known != nil || idx.catalog != nil && !maps.Equal(known, idx.catalog.Known) {
+				t.Fatalf("knownOf the value: %d permissions, the catalog knows %v", len(known), idx.catalog != nil)
 			}
 			var buf bytes.Buffer
 			if err := writeJSON(&buf, got); err != nil {

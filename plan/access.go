@@ -334,7 +334,7 @@ func holdingSignatures(m *sets.Model, users map[string]bool, all bool) map[strin
 		}
 		for _, u := range a.Users {
 			for _, s := range a.PermissionSets {
-				add(u, a.Instance, s, "direct", exp)
+				add(u, a.Instance, s, engine.ViaDirect, exp)
 			}
 		}
 	}
@@ -342,7 +342,7 @@ func holdingSignatures(m *sets.Model, users map[string]bool, all bool) map[strin
 		for _, ref := range r.PermissionSets {
 			inst, s, _ := strings.Cut(ref, "/")
 			for _, u := range r.Members {
-				add(u, inst, s, "role:"+r.ID, "")
+				add(u, inst, s, engine.ViaRolePrefix+r.ID, "")
 			}
 		}
 	}

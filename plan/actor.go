@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/permsets/permsets/internal/sorted"
@@ -12,7 +13,7 @@ import (
 // Actor is who makes a change, as the actor rules (7 and 8 of DESIGN section 6) see them: judged
 // on the base, so that a change cannot first grant its author the right to make it.
 type Actor struct {
-	Given       string `json:"given"`    // as passed to --actor: a user id, an email or a login
+	Given       string `json:"given"`    // as passed to --actor: a login, id:ID or email:ADDR
 	ID          string `json:"id"`       // the User it names; "" when none does
 	Declared    bool   `json:"declared"` // a User of the base (of the head with --bootstrap)
 	SystemAdmin bool   `json:"system_admin"`
@@ -52,28 +53,42 @@ func parseGrant(text string) ParsedGrant {
 	return g
 }
 
-// FindUser returns the User a --actor value names: by id, by email (ignoring case) or by login.
+// FindUser returns the User a --actor value names. A bare value is a forge login and matches
+// the logins of Users only, never an id or an email: CI passes the pull request author's forge
+// login, and whoever registers a forge account named like an admin's id must not be judged as
+// that admin. "id:ID" names a User by id and "email:ADDR" by one of its emails (ignoring case),
+// for people running plan by hand. Validation refuses a login or an email declared by two
+// Users (duplicate-login, duplicate-email), so a value names at most one.
 func FindUser(m *sets.Model, given string) *sets.User {
 	if m == nil || given == "" {
 		return nil
 	}
-	if u := m.User(given); u != nil {
-		return u
+	if id, ok := strings.CutPrefix(given, ActorIDPrefix); ok {
+		return m.User(id)
 	}
-	for _, u := range m.Users {
-		for _, e := range u.Emails {
-			if strings.EqualFold(e, given) {
-				return u
+	if addr, ok := strings.CutPrefix(given, ActorEmailPrefix); ok {
+		for _, u := range m.Users {
+			for _, e := range u.Emails {
+				if strings.EqualFold(e, addr) {
+					return u
+				}
 			}
 		}
-		for _, l := range u.Logins {
-			if l == given {
-				return u
-			}
+		return nil
+	}
+	for _, u := range m.Users {
+		if slices.Contains(u.Logins, given) {
+			return u
 		}
 	}
 	return nil
 }
+
+// The prefixes of a --actor value that names a User by id or by email rather than by login.
+const (
+	ActorIDPrefix    = "id:"
+	ActorEmailPrefix = "email:"
+)
 
 // resolveActor finds the actor in the base (in the head with bootstrap, when the base is empty)
 // and collects their grants on every instance of the base.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -494,6 +495,9 @@ func (c *CustomRules) findings(q customQuery, v any) ([]Finding, error) {
 			bad = c.errorf("%s: finding %s: %s", q.ref, customShow(e), err)
 			return true
 		}
+		if !findingCode.MatchString(f.Code) {
+			f = invalidFinding(q, f)
+		}
 		out = append(out, f)
 		return false
 	})
@@ -565,6 +569,28 @@ func customFinding(t *ast.Term) (Finding, error) {
 		return Finding{}, errors.New("code is empty")
 	}
 	return f, nil
+}
+
+// findingCode is the form of a finding's code. Codes are printed as they are in every output
+// (a pull-request comment, a terminal), so a custom rule's code must be one.
+var findingCode = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+// CodeInvalidFinding replaces the code of a custom rule's finding whose code is not of the form
+// of findingCode. The finding stays where it was (an invalid deny is still a deny), with its
+// object, file and line; its message says which rule gave what code.
+const CodeInvalidFinding = "invalid-finding"
+
+// invalidFinding is f, from rule q, with its code replaced by invalid-finding and quoted (Go
+// syntax, cut short) into the message.
+func invalidFinding(q customQuery, f Finding) Finding {
+	code := f.Code
+	if r := []rune(code); len(r) > 80 {
+		code = string(r[:80]) + "..."
+	}
+	f.Message = fmt.Sprintf("%s gave a finding with the code %q, which is not a finding code (lowercase letters, digits and '-', at most 64, starting with a letter or digit): %s",
+		q.ref, code, f.Message)
+	f.Code = CodeInvalidFinding
+	return f
 }
 
 // customShow is a term for an error message, cut short.

@@ -517,3 +517,50 @@ func FuzzLoadCustomRules(f *testing.F) {
 		}
 	})
 }
+
+// TestCustomRulesInvalidCodes: a finding code must match ^[a-z0-9][a-z0-9-]{0,63}$; any other
+// (a newline, markup, an HTML comment, upper case, too long) is reported as invalid-finding,
+// and an invalid deny stays a deny.
+func TestCustomRulesInvalidCodes(t *testing.T) {
+	data, input := customDoc(t)
+	for _, tc := range []struct {
+		note, code string
+		valid      bool
+	}{
+		{"a plain code", "no-root", true},
+		{"digits first", "2fa-required", true},
+		{"64 characters", strings.Repeat("a", 64), true},
+		{"65 characters", strings.Repeat("a", 65), false},
+		{"a newline and an HTML comment", "x\\n<!--", false},
+		{"a fake verdict", "### ✅ no rule denies this change", false},
+		{"upper case", "NoRoot", false},
+		{"a leading dash", "-x", false},
+		{"an underscore", "no_root", false},
+		{"a terminal escape", "x\\u001b[2J", false},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			src := "package permsets.custom.x\n\ndeny contains {\"code\": \"" + tc.code + "\", \"object\": \"User/x\", \"message\": \"m\"} if true\n"
+			c, err := LoadCustomRules(fstest.MapFS{"policies/x.rego": {Data: []byte(src)}}, "head")
+			if err != nil {
+				t.Fatal(err)
+			}
+			deny, warn, err := c.Judge(context.Background(), data, input)
+			if err != nil || len(deny) != 1 || len(warn) != 0 {
+				t.Fatalf("deny %+v, warn %+v, err %v", deny, warn, err)
+			}
+			f := deny[0]
+			if tc.valid {
+				if f.Code == CodeInvalidFinding || f.Message != "m" {
+					t.Errorf("a valid code %q was reported as %+v", tc.code, f)
+				}
+				return
+			}
+			if f.Code != CodeInvalidFinding || f.Object != "User/x" || !strings.Contains(f.Message, "data.permsets.custom.x.deny gave a finding with the code ") || !strings.HasSuffix(f.Message, ": m") {
+				t.Errorf("code %q: %+v", tc.code, f)
+			}
+			if strings.ContainsAny(f.Message, "\n\x1b") {
+				t.Errorf("the message keeps a control character: %q", f.Message)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -108,12 +109,22 @@ type Summary struct {
 type Options struct {
 	Now time.Time    // the time of the plan; zero means the wall clock
 	Log *slog.Logger // stage timings at debug level; nil: none
-	// Actor is who makes the change (--actor: a user id, email or login); "" judges the change
-	// without the actor rules.
+	// Actor is who makes the change (--actor: a forge login, or id:ID, or email:ADDR; see
+	// FindUser); "" judges the change without the actor rules.
 	Actor string
 	// Bootstrap lets a system admin of the head make the first change over an empty base
 	// without the actor rules, which would deny everything (nobody holds anything before).
 	Bootstrap bool
+}
+
+// Check says whether the options make sense together, before any work is done: --bootstrap
+// needs --actor, the system admin who makes the first change. Compute checks it too; commands
+// call it first so that a usage error comes before loading anything.
+func (o Options) Check() error {
+	if o.Bootstrap && o.Actor == "" {
+		return errors.New("--bootstrap needs --actor: the system admin who makes the first change")
+	}
+	return nil
 }
 
 // Compute plans the change from base to head. base.Model may be nil (an empty base); its
@@ -146,8 +157,8 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	p.Access, p.AccessNote = access, note
 	log.Debug("plan: access diff", "access_changes", len(p.Access), "took", time.Since(start))
 	start = time.Now()
-	if opts.Bootstrap && opts.Actor == "" {
-		return nil, fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first change")
+	if err := opts.Check(); err != nil {
+		return nil, err
 	}
 	var actor *Actor
 	if opts.Actor != "" {

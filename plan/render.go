@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -32,21 +33,12 @@ func verb(n int, one, many string) string {
 	return fmt.Sprintf("%d users %s", n, many)
 }
 
-// Painter colours text output; the zero value paints nothing.
-type Painter struct{ On bool }
-
-func (c Painter) paint(code, s string) string {
-	if !c.On {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
 var actionSigns = map[string]string{sets.ActionAdd: "+", sets.ActionChange: "~", sets.ActionRemove: "-"}
 
-func (c Painter) sign(action string) string {
+// sign is a change's +, ~ or -, coloured green, yellow or red.
+func sign(c textfmt.Painter, action string) string {
 	code := map[string]string{sets.ActionAdd: "32", sets.ActionChange: "33", sets.ActionRemove: "31"}[action]
-	return c.paint(code, actionSigns[action])
+	return c.Paint(code, actionSigns[action])
 }
 
 // where is an object's file:line in a change (the head's, or the base's when removed).
@@ -155,26 +147,28 @@ func findingLine(f Finding) string {
 	return head + ": " + f.Message
 }
 
-// WriteText writes the plan for a terminal.
-func WriteText(w io.Writer, p *Plan, c Painter) error {
+// WriteText writes the plan for a terminal. Every string from the config goes through
+// textfmt.Terminal before it is coloured, so none can move the cursor, clear the screen or
+// reorder what is shown.
+func WriteText(w io.Writer, p *Plan, c textfmt.Painter) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "Base: %s\nHead: %s\n", sideText(p.Base), sideText(p.Head))
+	fmt.Fprintf(b, "Base: %s\nHead: %s\n", textfmt.Terminal(sideText(p.Base)), textfmt.Terminal(sideText(p.Head)))
 	if len(p.Changes) == 0 {
 		b.WriteString("\nNo changes. The config matches the base.\n")
 	} else {
 		b.WriteString("\nObjects:\n")
 		for _, ch := range p.Changes {
-			fmt.Fprintf(b, "  %s %s %s", c.sign(ch.Action), ch.Kind, ch.ID)
+			fmt.Fprintf(b, "  %s %s %s", sign(c, ch.Action), textfmt.Terminal(ch.Kind), textfmt.Terminal(ch.ID))
 			if at := where(ch); at != "" {
-				fmt.Fprintf(b, " (%s)", at)
+				fmt.Fprintf(b, " (%s)", textfmt.Terminal(at))
 			}
 			b.WriteString("\n")
 			for _, f := range ch.Fields {
 				if added, removed, ok := listChange(f); ok {
-					fmt.Fprintf(b, "      %s:%s%s\n", f.Field, prefixed(" +", added), prefixed(" -", removed))
+					fmt.Fprintf(b, "      %s\n", textfmt.Terminal(f.Field+":"+prefixed(" +", added)+prefixed(" -", removed)))
 					continue
 				}
-				fmt.Fprintf(b, "      %s: %s -> %s\n", f.Field, value(f.Old), value(f.New))
+				fmt.Fprintf(b, "      %s\n", textfmt.Terminal(f.Field+": "+value(f.Old)+" -> "+value(f.New)))
 			}
 		}
 	}
@@ -182,30 +176,30 @@ func WriteText(w io.Writer, p *Plan, c Painter) error {
 	if len(gained)+len(lost) > 0 {
 		b.WriteString("\nAccess:\n")
 		for _, l := range gained {
-			fmt.Fprintf(b, "  %s%s\n", c.paint("32", "+"), l[1:])
+			fmt.Fprintf(b, "  %s%s\n", c.Paint("32", "+"), textfmt.Terminal(l[1:]))
 		}
 		for _, l := range lost {
-			fmt.Fprintf(b, "  %s%s\n", c.paint("31", "-"), l[1:])
+			fmt.Fprintf(b, "  %s%s\n", c.Paint("31", "-"), textfmt.Terminal(l[1:]))
 		}
 	}
 	if p.AccessNote != "" {
-		fmt.Fprintf(b, "\nNote: %s\n", p.AccessNote)
+		fmt.Fprintf(b, "\nNote: %s\n", textfmt.Terminal(p.AccessNote))
 	}
 	if len(p.Deny) > 0 {
 		b.WriteString("\nDeny:\n")
 		for _, f := range p.Deny {
-			fmt.Fprintf(b, "  %s %s\n", c.paint("31", "x"), findingLine(f))
+			fmt.Fprintf(b, "  %s %s\n", c.Paint("31", "x"), textfmt.Terminal(findingLine(f)))
 		}
 	}
 	if len(p.Warn) > 0 {
 		b.WriteString("\nWarn:\n")
 		for _, f := range p.Warn {
-			fmt.Fprintf(b, "  %s %s\n", c.paint("33", "!"), findingLine(f))
+			fmt.Fprintf(b, "  %s %s\n", c.Paint("33", "!"), textfmt.Terminal(findingLine(f)))
 		}
 	}
 	fmt.Fprintf(b, "\n%s\n", p.SummaryLine())
 	if len(p.Deny) > 0 {
-		fmt.Fprintf(b, "%s\n", c.paint("31", fmt.Sprintf("Denied: %s. Fix the change, or the base, and plan again.", entries(len(p.Deny)))))
+		fmt.Fprintf(b, "%s\n", c.Paint("31", fmt.Sprintf("Denied: %s. Fix the change, or the base, and plan again.", entries(len(p.Deny)))))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -216,19 +210,12 @@ func sideText(s Side) string {
 	case s.Empty:
 		return "empty (nothing applied yet)"
 	case s.Commit != "":
-		return fmt.Sprintf("%s (commit %s, revision %s)", s.Ref, short(s.Commit), short(s.Revision))
+		return fmt.Sprintf("%s (commit %s, revision %s)", s.Ref, textfmt.Short(s.Commit), textfmt.Short(s.Revision))
 	case s.Revision != "":
-		return fmt.Sprintf("%s (revision %s)", s.Ref, short(s.Revision))
+		return fmt.Sprintf("%s (revision %s)", s.Ref, textfmt.Short(s.Revision))
 	default:
 		return s.Ref
 	}
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // maxMarkdownLines bounds each long list of a pull-request comment (forges cap a comment's
@@ -236,7 +223,10 @@ func short(h string) string {
 const maxMarkdownLines = 300
 
 // WriteMarkdown writes the plan as a pull-request comment: the verdict and summary first, deny
-// and warn as checklists, the long lists in collapsible sections.
+// and warn as checklists, the long lists in collapsible sections. Every string that comes from
+// the config (ids, file names, values, findings: a head's custom rules are the pull request's
+// own code) goes through internal/textfmt, so none can fake a verdict, open an HTML comment
+// that hides the sections after it, or make a link.
 func WriteMarkdown(w io.Writer, p *Plan) error {
 	b := &strings.Builder{}
 	verdict := "✅ no rule denies this change"
@@ -259,7 +249,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 	}
 	if p.AccessNote != "" {
-		fmt.Fprintf(b, "\n> %s\n", mdEscape(p.AccessNote))
+		fmt.Fprintf(b, "\n> %s\n", textfmt.Markdown(p.AccessNote))
 	}
 	if len(p.Changes) > 0 {
 		fmt.Fprintf(b, "\n<details><summary>Objects: %d to add, %d to change, %d to remove</summary>\n\n", p.Summary.Add, p.Summary.Change, p.Summary.Remove)
@@ -271,20 +261,22 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 			}
 			var what []string
 			for _, f := range ch.Fields {
+				field := textfmt.MarkdownCode(f.Field)
 				if added, removed, ok := listChange(f); ok {
 					var parts []string
 					for _, a := range added {
-						parts = append(parts, "+"+mdCode(a))
+						parts = append(parts, "+"+textfmt.MarkdownCode(a))
 					}
 					for _, r := range removed {
-						parts = append(parts, "−"+mdCode(r))
+						parts = append(parts, "−"+textfmt.MarkdownCode(r))
 					}
-					what = append(what, fmt.Sprintf("`%s`: %s", f.Field, strings.Join(parts, " ")))
+					what = append(what, fmt.Sprintf("%s: %s", field, strings.Join(parts, " ")))
 					continue
 				}
-				what = append(what, fmt.Sprintf("`%s`: %s → %s", f.Field, mdCode(value(f.Old)), mdCode(value(f.New))))
+				what = append(what, fmt.Sprintf("%s: %s → %s", field, textfmt.MarkdownCode(value(f.Old)), textfmt.MarkdownCode(value(f.New))))
 			}
-			fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s |\n", actionSigns[ch.Action], ch.Kind, ch.ID, mdCode(where(ch)), strings.Join(what, "<br>"))
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", actionSigns[ch.Action], textfmt.Markdown(ch.Kind), textfmt.MarkdownCode(ch.ID),
+				textfmt.MarkdownCode(where(ch)), strings.Join(what, "<br>"))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -297,7 +289,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 				fmt.Fprintf(b, "# ... and %d more lines: see the plan's JSON (-o PLANFILE)\n", len(lines)-i)
 				break
 			}
-			b.WriteString(strings.ReplaceAll(l, "```", "'''") + "\n")
+			b.WriteString(textfmt.MarkdownFenced(l) + "\n")
 		}
 		b.WriteString("```\n\n</details>\n")
 	}
@@ -310,37 +302,23 @@ func mdSide(s Side) string {
 	case s.Empty:
 		return "empty"
 	case s.Commit != "":
-		return fmt.Sprintf("`%s` (`%s`)", mdEscape(s.Ref), short(s.Commit))
+		return fmt.Sprintf("%s (%s)", textfmt.MarkdownCode(s.Ref), textfmt.MarkdownCode(textfmt.Short(s.Commit)))
 	default:
-		return "`" + mdEscape(s.Ref) + "`"
+		return textfmt.MarkdownCode(s.Ref)
 	}
 }
 
 func mdFinding(f Finding) string {
-	out := "**" + f.Code + "**"
+	out := "**" + textfmt.Markdown(f.Code) + "**"
 	if f.Object != "" {
-		out += " `" + f.Object + "`"
+		out += " " + textfmt.MarkdownCode(f.Object)
 	}
 	if f.File != "" {
 		at := f.File
 		if f.Line > 0 {
 			at = fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
-		out += " (" + mdCode(at) + ")"
+		out += " (" + textfmt.MarkdownCode(at) + ")"
 	}
-	return out + ": " + mdEscape(f.Message)
-}
-
-// mdCode puts text in a code span, or "" when there is none; backticks inside are replaced.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "|", "\\|") + "`"
-}
-
-// mdEscape keeps text from the config (ids, messages) from becoming markup or HTML.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "[", "\\[", "]", "\\]", "\n", " ")
-	return r.Replace(s)
+	return out + ": " + textfmt.Markdown(f.Message)
 }

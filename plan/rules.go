@@ -15,7 +15,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -281,8 +280,8 @@ func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error
 			sod = append(sod, map[string]any{"name": r.Name, "permissions": r.Permissions, "file": r.Source.File, "line": r.Source.Line})
 		}
 		requires := c.Requires
-		if idx != nil && idx.Catalog != nil {
-			requires = idx.Catalog.Requires
+		if idx != nil && idx.HasCatalog() {
+			requires = idx.Requires()
 		}
 		side["catalog"] = map[string]any{"file": src.File, "line": src.Line, "separationOfDuties": sod, "requires": requires}
 	}
@@ -306,9 +305,10 @@ func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error
 	for _, s := range m.Sets {
 		grants := []string{}
 		superuser := false
-		if idx != nil && idx.Sets[s.ID] != nil {
-			grants = sorted.Keys(idx.Sets[s.ID].Grants)
-			superuser = idx.Sets[s.ID].Superuser
+		if idx != nil {
+			if info, ok := idx.Set(s.ID); ok {
+				grants, superuser = info.Permissions, info.Superuser
+			}
 		}
 		setsDoc[s.ID] = map[string]any{
 			"name": s.Name, "instances": s.Instances, "enabled": s.Enabled, "builtin": s.Builtin, "fixed": s.Fixed,

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/permsets/permsets/internal/sorted"
 )
@@ -78,6 +79,7 @@ func assemble(files []file, results []*fileResult) (*Model, []Problem) {
 	a.checkSets()
 	a.checkRoles()
 	a.checkAssignments()
+	a.checkUsers()
 	a.normalize()
 	return a.m, a.probs
 }
@@ -496,6 +498,54 @@ func (a *assembler) checkRoles() {
 			}
 		}
 	}
+}
+
+// checkUsers refuses a login or an email that two users declare: plan --actor names a user by
+// one of them, and must name at most one. Emails are compared ignoring case, as --actor
+// email:ADDR matches them. Each later declaration is reported, pointing at the first.
+func (a *assembler) checkUsers() {
+	type first struct {
+		user string
+		at   located
+	}
+	logins, emails := map[string]first{}, map[string]first{}
+	check := func(u *User, seen map[string]first, key, value string, pos Pos, code, what string) {
+		if f, ok := seen[key]; ok {
+			if f.user != u.ID {
+				a.add(u.Source.File, pos, code, "%s %q is already declared by user %q at %s", what, value, f.user, f.at)
+			}
+			return
+		}
+		seen[key] = first{u.ID, located{u.Source.File, pos}}
+	}
+	for _, u := range a.m.Users {
+		for i, l := range u.Logins {
+			check(u, logins, l, l, posAt(u.At.Logins, i, u.Source), CodeDuplicateLogin, "login")
+		}
+		for i, e := range u.Emails {
+			check(u, emails, foldKey(e), e, posAt(u.At.Emails, i, u.Source), CodeDuplicateEmail, "email")
+		}
+	}
+}
+
+// foldKey is s with each rune replaced by the least rune of its case-folding orbit: two strings
+// have the same key exactly when strings.EqualFold says they are equal.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
+}
+
+// posAt is the i-th position of a list, or the document's when it is not known.
+func posAt(pos []Pos, i int, src Source) Pos {
+	if i < len(pos) && pos[i].Line > 0 {
+		return pos[i]
+	}
+	return Pos{Line: src.Line, Col: src.Col}
 }
 
 func (a *assembler) checkAssignments() {

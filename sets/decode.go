@@ -3,7 +3,6 @@ package sets
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,10 +270,10 @@ func (r *reader) user() *User {
 	u := &User{}
 	u.ID, _ = r.str("id")
 	u.Name, _ = r.str("name")
-	u.Emails, _ = r.strs("emails")
-	u.Logins, _ = r.strs("logins")
-	slices.Sort(u.Emails)
-	slices.Sort(u.Logins)
+	u.Emails, u.At.Emails = r.strs("emails")
+	u.Logins, u.At.Logins = r.strs("logins")
+	sortWithPos(u.Emails, u.At.Emails, nil)
+	sortWithPos(u.Logins, u.At.Logins, nil)
 	u.SystemAdmin = r.boolean("systemAdmin", false)
 	u.Suspended = r.boolean("suspended", false)
 	return u

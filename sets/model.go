@@ -165,6 +165,12 @@ type User struct {
 	SystemAdmin bool     `json:"systemAdmin"`
 	Suspended   bool     `json:"suspended"`
 	Source      Source   `json:"-"`
+	At          UserPos  `json:"-"`
+}
+
+// UserPos holds the positions of a user's fields.
+type UserPos struct {
+	Emails, Logins []Pos
 }
 
 // Repository holds repository-wide settings: the thresholds of plan warnings.

@@ -29,6 +29,8 @@ const (
 	CodeDuplicateID         = "duplicate-id"
 	CodeDuplicateName       = "duplicate-name"
 	CodeDuplicateEntry      = "duplicate-entry"
+	CodeDuplicateLogin      = "duplicate-login"
+	CodeDuplicateEmail      = "duplicate-email"
 	CodeDuplicateRepository = "duplicate-repository"
 	CodeUnknownInstance     = "unknown-instance"
 	CodeUnknownSet          = "unknown-set"

@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/plan"
 	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
@@ -24,7 +25,7 @@ type applyOptions struct {
 func newApplyCommand(g *globals) *cobra.Command {
 	o := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply [DIR] [--actor ID] [--remote NAME] [--plan PLANFILE] [--force] [--bootstrap]",
+		Use:   "apply [DIR] [--actor LOGIN|id:ID|email:ADDR] [--remote NAME] [--plan PLANFILE] [--force] [--bootstrap]",
 		Short: "Publish the committed config to the live branch, after planning it again",
 		Long: `apply publishes HEAD as the new live: the revision permsd and OPA agents follow.
 
@@ -39,17 +40,17 @@ Each apply records the actor, the time and the plan digest as a git note on the 
 (refs/notes/permsets), pushed with it. Credentials come from the environment: a token in
 PERMSETS_GIT_TOKEN for HTTPS remotes, the SSH agent and known_hosts for SSH; they are never
 printed.`,
-		Example: `  permsctl apply --remote origin --actor maria
+		Example: `  permsctl apply --remote origin --actor mokafor
   permsctl apply --remote origin --plan plan.json
-  permsctl apply --remote origin --actor maria --bootstrap      # the first apply
-  permsctl apply --force --remote origin --actor maria          # a revert of live`,
+  permsctl apply --remote origin --actor mokafor --bootstrap      # the first apply
+  permsctl apply --force --remote origin --actor mokafor          # a revert of live`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runApply(cmd.Context(), g, g.dir(args), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.actor, "actor", "", "judge the change as made by this user (`ID`, email or login of a User)")
+	f.StringVar(&o.actor, "actor", "", "judge the change as made by the User with this forge `LOGIN` (or id:ID, email:ADDR)")
 	f.StringVar(&o.remote, "remote", "", "publish to the live branch of this remote (`NAME`, e.g. origin) instead of the local one")
 	f.StringVar(&o.planFile, "plan", "", "refuse unless the plan saved in `PLANFILE` (plan -o) matches")
 	f.BoolVar(&o.force, "force", false, "allow a live that HEAD does not descend from (never a deny)")
@@ -59,6 +60,9 @@ printed.`,
 
 func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) error {
 	fail := func(err error) error { return &exitError{code: exitProblems, err: err} }
+	if err := (plan.Options{Actor: o.actor, Bootstrap: o.bootstrap}).Check(); err != nil {
+		return usageError(err)
+	}
 	if err := source.CheckClean(dir); err != nil {
 		return fail(fmt.Errorf("refusing to apply: %w; commit or stash them, apply publishes commits", err))
 	}
@@ -91,17 +95,14 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 		return fail(fmt.Errorf("%s does not exist yet: the first apply needs --bootstrap --actor ADMIN (a system admin of the head)", liveName))
 	}
 	if expected != "" && o.bootstrap {
-		return usageError(fmt.Errorf("--bootstrap is for the first apply, and %s exists (at %s)", liveName, short(expected)))
-	}
-	if o.bootstrap && o.actor == "" {
-		return usageError(fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first apply"))
+		return usageError(fmt.Errorf("--bootstrap is for the first apply, and %s exists (at %s)", liveName, textfmt.Short(expected)))
 	}
 	p, err := planCommits(ctx, g, dir, expected, liveName, head, o.actor, o.bootstrap)
 	if err != nil {
 		return err
 	}
 	if len(p.Deny) > 0 {
-		_ = plan.WriteText(g.stderr, p, plan.Painter{})
+		_ = plan.WriteText(g.stderr, p, textfmt.Painter{})
 		return fail(fmt.Errorf("refusing to apply: the plan has %d deny entries", len(p.Deny)))
 	}
 	if o.planFile != "" {
@@ -123,7 +124,7 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 	if err := source.Publish(pushCtx, dir, o.remote, head, expected, o.force, note, auth); err != nil {
 		switch {
 		case errors.Is(err, source.ErrNotFastForward):
-			return fail(fmt.Errorf("refusing to apply: HEAD does not descend from %s (%s), so publishing it would drop commits; if that is meant (a revert), review the plan and run again with --force: %w", liveName, short(expected), err))
+			return fail(fmt.Errorf("refusing to apply: HEAD does not descend from %s (%s), so publishing it would drop commits; if that is meant (a revert), review the plan and run again with --force: %w", liveName, textfmt.Short(expected), err))
 		case errors.Is(err, source.ErrLiveMoved):
 			return fail(fmt.Errorf("refusing to apply: %s moved since it was read; run apply again to plan against it: %w", liveName, err))
 		}
@@ -179,10 +180,3 @@ func readPlanFile(path string) (*plan.Plan, error) {
 // beforePublish runs between planning and publishing: tests move live there to see the
 // compare-and-swap refuse.
 var beforePublish = func() {}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}

@@ -79,16 +79,16 @@ func TestApply(t *testing.T) {
 	if code, _, errOut := runApplyCLI(t, dir, "--remote", "origin"); code != exitProblems || !strings.Contains(errOut, "--bootstrap") {
 		t.Fatalf("first apply without --bootstrap: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := runApplyCLI(t, dir, "--remote", "origin", "--actor", "priya", "--bootstrap"); code != exitProblems || !strings.Contains(errOut, "deny") {
+	if code, _, errOut := runApplyCLI(t, dir, "--remote", "origin", "--actor", "praman", "--bootstrap"); code != exitProblems || !strings.Contains(errOut, "deny") {
 		t.Fatalf("bootstrap by priya: exit %d %s", code, errOut)
 	}
-	code, out, errOut := runApplyCLI(t, dir, "--remote", "origin", "--actor", "maria", "--bootstrap")
+	code, out, errOut := runApplyCLI(t, dir, "--remote", "origin", "--actor", "mokafor", "--bootstrap")
 	first := head(t, dir)
 	if code != exitOK || remoteLive(t, remote) != first || !strings.Contains(out, "commit "+first) || !strings.Contains(out, "revision ") {
 		t.Fatalf("bootstrap by maria: exit %d, live %s, want %s\n%s%s", code, remoteLive(t, remote), first, out, errOut)
 	}
 	note, err := source.ReadNote(remote, first)
-	if err != nil || !strings.Contains(note, "actor: maria") || !strings.Contains(note, "plan: ") {
+	if err != nil || !strings.Contains(note, "actor: mokafor") || !strings.Contains(note, "plan: ") {
 		t.Fatalf("note on the remote: %q %v", note, err)
 	}
 
@@ -104,7 +104,7 @@ func TestApply(t *testing.T) {
 	if code, _, errOut := runPlanCLI(t, dir, "-o", planFile); code != exitOK {
 		t.Fatalf("plan -o: exit %d %s", code, errOut)
 	}
-	if code, out, errOut := runApplyCLI(t, dir, "--remote", "origin", "--plan", planFile, "--actor", "maria"); code != exitOK || remoteLive(t, remote) != head(t, dir) {
+	if code, out, errOut := runApplyCLI(t, dir, "--remote", "origin", "--plan", planFile, "--actor", "id:maria"); code != exitOK || remoteLive(t, remote) != head(t, dir) {
 		t.Fatalf("apply --plan: exit %d\n%s%s", code, out, errOut)
 	}
 	second := head(t, dir)

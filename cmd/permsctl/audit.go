@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permsets/permsets/audit"
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -85,11 +86,11 @@ Findings are not errors: exit code 0 when the report is written, 1 on config pro
 				case "csv":
 					return audit.WriteCSV(w, r)
 				default:
-					return audit.WriteText(w, r, audit.Painter{On: color})
+					return audit.WriteText(w, r, textfmt.Painter{On: color})
 				}
 			}
 			if o.out == "" {
-				if err := write(g.stdout, newColors(g.stdout).on); err != nil {
+				if err := write(g.stdout, newColors(g.stdout).On); err != nil {
 					return &exitError{code: exitProblems, err: err}
 				}
 				return nil

@@ -321,3 +321,75 @@ func TestAuditExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditMarkdownHostile: an instance name, a set name and a file name (whose assignment's
+// default id is made of it) with newlines, an HTML comment and a fake heading cannot forge the
+// markdown report: every instance keeps its heading and its closed holdings section, and no
+// HTML comment is opened.
+func TestAuditMarkdownHostile(t *testing.T) {
+	dir := testutil.CopyTree(t, "../../examples/nation")
+	testutil.Replace(t, dir, "instances/campaign.yaml", "name: Okafor for Mayor 2027", `name: "Okafor\n<!--\n# all clear"`)
+	testutil.Replace(t, dir, "sets/campaign/bookkeeper.yaml", "name: Bookkeeper", `name: "Book | keeper\n<!--"`)
+	testutil.WriteFile(t, dir, "assignments/x\n<!--\n## Instance `y` | z.yaml",
+		"apiVersion: permsets/v1\nkind: Assignment\ninstance: campaign\nusers: [devon]\npermissionSets: [finance]\n")
+	code, md, errOut := runAuditCLI(t, dir, "--now", auditNow, "--format", "markdown")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if strings.Contains(md, "<!--") {
+		t.Errorf("the report opens an HTML comment:\n%s", md)
+	}
+	page := renderMarkdown(t, []byte(md))
+	if strings.Contains(page, "<!--") || strings.Count(page, "<h1>") != 1 {
+		t.Errorf("the rendered report holds an HTML comment or a heading of the config's:\n%s", page)
+	}
+	// Summary, System admins, and one heading per instance (campaign and hq).
+	if n := strings.Count(page, "<h2>"); n != 4 || !strings.Contains(page, "<h2>Instance <code>campaign</code>: Okafor\\x0a&lt;!--\\x0a# all clear</h2>") {
+		t.Errorf("%d <h2> headings, want 4 with campaign's name as text:\n%s", n, page)
+	}
+	if strings.Count(page, "<details>") != 2 || strings.Count(page, "</details>") != 2 {
+		t.Errorf("want a closed <details> per instance:\n%s", page)
+	}
+}
+
+// TestTextOutputsEscapeControls: a set name and description with a screen-clearing escape
+// sequence and a carriage return, in a file whose name holds them too, reach plan's, audit's
+// and validate's text output only as visible escapes: no raw ESC, carriage return or bidi
+// override is printed.
+func TestTextOutputsEscapeControls(t *testing.T) {
+	const hostile = `"Door\e[2J\rknocker\u202e"`
+	set := "apiVersion: permsets/v1\nkind: PermissionSet\nid: door-knocker\ninstances: [campaign]\nname: " + hostile +
+		"\ndescription: " + hostile + "\npermissions: [people=read]\n"
+	file := "sets/campaign/door\x1b[2J\r\u202eknocker.yaml"
+	raw := func(t *testing.T, what, out string) {
+		t.Helper()
+		if strings.ContainsAny(out, "\x1b\r\u202e") {
+			t.Errorf("%s prints a raw control character:\n%q", what, out)
+		}
+		if !strings.Contains(out, `\x1b[2J`) {
+			t.Errorf("%s does not show the escape:\n%s", what, out)
+		}
+	}
+	_, dir := liveRepo(t)
+	testutil.WriteFile(t, dir, file, set)
+	testutil.Replace(t, dir, "instances/campaign.yaml", "maxCustomSets: 5", "maxCustomSets: 6")
+	testutil.Replace(t, dir, "instances/campaign.yaml", "name: Okafor for Mayor 2027", "name: "+hostile)
+	code, out, errOut := runPlanCLI(t, dir, "--detailed-exitcode")
+	if code != exitChanges {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	raw(t, "plan", out)
+
+	code, out, errOut = runAuditCLI(t, dir, "--now", auditNow)
+	if code != exitOK {
+		t.Fatalf("audit: exit %d\n%s", code, errOut)
+	}
+	raw(t, "audit", out)
+
+	testutil.WriteFile(t, dir, "sets/campaign/bad\x1b[2J.yaml", "apiVersion: permsets/v1\nkind: PermissionSet\nid: "+hostile+"\n")
+	var vout, verr bytes.Buffer
+	if code := runWith([]string{"-C", dir, "validate"}, &vout, &verr); code != exitProblems {
+		t.Fatalf("validate: exit %d\n%s%s", code, vout.String(), verr.String())
+	}
+	raw(t, "validate", vout.String()+verr.String())
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -58,9 +59,9 @@ It prints allow or deny with the reason and exits 0 on allow, 3 on deny.`,
 			} else {
 				verdict := "deny"
 				if allowed {
-					verdict = newColors(g.stdout).green("allow")
+					verdict = newColors(g.stdout).Green("allow")
 				}
-				_, err = fmt.Fprintf(g.stdout, "%s: %v\n", verdict, d["reason"])
+				_, err = fmt.Fprintf(g.stdout, "%s: %s\n", verdict, textfmt.Terminal(fmt.Sprint(d["reason"])))
 			}
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}

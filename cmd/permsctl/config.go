@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
 )
@@ -60,7 +61,7 @@ func (g *globals) loadModel(ctx context.Context, dir, rev string) (res *sets.Res
 	if !res.OK() {
 		g.progress.done()
 		for _, p := range res.Problems {
-			fmt.Fprintln(g.stderr, p.String())
+			fmt.Fprintln(g.stderr, textfmt.Terminal(p.String()))
 		}
 		at := dir
 		if rev != "" {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/permsets/permsets/internal/textfmt"
 )
 
 type listingOptions struct {
@@ -65,7 +67,7 @@ may assign.`,
 				}{FormatVersion, l.info(), o.user, o.instance, asList(e["sets"]), asList(e["permissions"]), asList(manageable)})
 			}
 			var b strings.Builder
-			fmt.Fprintf(&b, "%s on %s\n", o.user, o.instance)
+			fmt.Fprintf(&b, "%s\n", textfmt.Terminal(o.user+" on "+o.instance))
 			writeList(&b, "sets", asList(e["sets"]))
 			writeList(&b, "permissions", asList(e["permissions"]))
 			writeList(&b, "may assign", asList(manageable))
@@ -89,6 +91,6 @@ func writeList(b *strings.Builder, title string, items []any) {
 	}
 	fmt.Fprintf(b, "%s:\n", title)
 	for _, it := range items {
-		fmt.Fprintf(b, "  %v\n", it)
+		fmt.Fprintf(b, "  %s\n", textfmt.Terminal(fmt.Sprint(it)))
 	}
 }

@@ -91,9 +91,10 @@ steps translate to any forge).
 A pull request changes who may do what, so nothing in it may decide how it is judged:
 
 - **The actor is the forge's pull-request author** (` + "`github.event.pull_request.user.login`" + `),
-  matched against the ` + "`logins`" + ` (or ids, or emails) of the User documents *of the base*. It is
-  never a commit's author or committer: anyone can write those. An author no User declares is
-  denied (` + "`actor-unknown`" + `).
+  matched against the ` + "`logins`" + ` of the User documents *of the base*, and only their logins: not
+  their ids or emails, so whoever registers a forge account named like an admin's id is not that
+  admin. It is never a commit's author or committer: anyone can write those. An author no User
+  declares is denied (` + "`actor-unknown`" + `).
 - **The judge comes from the base branch**: the workflow runs as ` + "`pull_request_target`" + ` (the base
   branch's copy of this file, not the pull request's), and ` + "`permsctl`" + ` is installed at the version
   the base branch pins in ` + "`.permsets-version`" + `. The built-in rules are embedded in that binary.

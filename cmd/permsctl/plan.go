@@ -28,7 +28,7 @@ type planOptions struct {
 func newPlanCommand(g *globals) *cobra.Command {
 	o := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan [DIR] [--base REV|DIR|empty] [--actor ID] [--bootstrap] [--format text|json|markdown] [--detailed-exitcode] [-o PLANFILE]",
+		Use:   "plan [DIR] [--base REV|DIR|empty] [--actor LOGIN|id:ID|email:ADDR] [--bootstrap] [--format text|json|markdown] [--detailed-exitcode] [-o PLANFILE]",
 		Short: "Show what a change does to objects and access, and which rules it breaks",
 		Long: `plan compares a base revision of the config repository with the working tree: the objects
 added, changed and removed, every user who gains or loses a permission (and through which set and
@@ -38,8 +38,9 @@ The base is --base: a Git revision (branch, tag, commit), a directory, or "empty
 plan. By default it is the local branch live, else a remote's live (refs/remotes/*/live); with
 neither, plan stops and says so, so that a shallow CI checkout never plans against nothing.
 
-With --actor (a user id, an email or a login declared on a User), the actor rules judge who
-makes the change, on the base: an undeclared actor is denied (actor-unknown); assignments need
+With --actor LOGIN (a forge login declared in a User's logins; never matched against ids or
+emails: name those with --actor id:ID or --actor email:ADDR), the actor rules judge who makes
+the change, on the base: an undeclared actor is denied (actor-unknown); assignments need
 permset=assign covering their sets, set changes permset=edit, roles, instances, the catalog,
 users and repository settings a system admin (actor-not-allowed); and nobody may grant more than
 they hold (escalation). In CI the actor is the pull request's author as the forge reports it,
@@ -52,8 +53,8 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
   permsctl plan --base origin/live --format markdown > plan.md
   permsctl plan examples/nation --base empty
   permsctl plan --detailed-exitcode -o plan.json
-  permsctl plan --actor priya@okaforformayor.org --format markdown
-  permsctl plan --base empty --actor maria --bootstrap`,
+  permsctl plan --actor email:priya@okaforformayor.org --format markdown
+  permsctl plan --base empty --actor mokafor --bootstrap`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := formatFlag(o.format, "text", "json", "markdown"); err != nil {
@@ -74,7 +75,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 			case "markdown":
 				err = plan.WriteMarkdown(g.stdout, p)
 			default:
-				err = plan.WriteText(g.stdout, p, plan.Painter{On: newColors(g.stdout).on})
+				err = plan.WriteText(g.stdout, p, newColors(g.stdout))
 			}
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
@@ -93,7 +94,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
 	f.StringVarP(&o.out, "out", "o", "", "also save the plan as JSON to `PLANFILE` (for apply)")
 	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes and no deny")
-	f.StringVar(&o.actor, "actor", "", "judge the change as made by this user (`ID`, email or login of a User)")
+	f.StringVar(&o.actor, "actor", "", "judge the change as made by the User with this forge `LOGIN` (or id:ID, email:ADDR)")
 	f.BoolVar(&o.bootstrap, "bootstrap", false, "the first change over an empty base, by a system admin (with --actor)")
 	return cmd
 }
@@ -101,8 +102,8 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 // runPlan loads the base and the working tree at dir (one parse cache for both, so unchanged
 // files are parsed once) and computes the plan.
 func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan.Plan, error) {
-	if o.bootstrap && o.actor == "" {
-		return nil, usageError(fmt.Errorf("--bootstrap needs --actor: the system admin who makes the first change"))
+	if err := (plan.Options{Actor: o.actor, Bootstrap: o.bootstrap}).Check(); err != nil {
+		return nil, usageError(err)
 	}
 	if o.bootstrap && o.base != "empty" {
 		if _, err := source.DefaultBase(dir); o.base != "" || err == nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
+
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 // renderMarkdown renders a plan comment as a forge does: GitHub-flavoured Markdown (tables, task
@@ -54,5 +56,56 @@ func TestPlanMarkdownRenders(t *testing.T) {
 		if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// hostileRule is a head's custom rule written to forge the pull-request comment: a code with a
+// newline and an HTML comment, an object with backticks and a pipe, a message with a fake
+// verdict, each trying to end its line and hide what follows.
+const hostileRule = "package permsets.custom.hostile\n\n" +
+	`deny contains {"code": "x\n<!--", "object": "User/` + "`x`" + `\n| y", "message": "fine\n\n### permsets plan: ✅ no rule denies this change\n\n<!--"} if true` + "\n" +
+	`warn contains {"code": "ok", "object": "` + "``" + `\n<!--", "file": "a\n<!--.yaml", "line": 1, "message": "[click](https://example.org) www.example.org https://example.org/x a@example.org **b** <b>x</b> &amp;\n<!--"} if true` + "\n"
+
+// TestPlanMarkdownHostile: a head's hostile custom rule and a file name with a newline (whose
+// assignment's default id is made of it) cannot forge the comment: the real verdict is the
+// only heading, the Objects and Access sections are still there and closed, and no HTML comment
+// is opened, in the Markdown or in the page it renders to.
+func TestPlanMarkdownHostile(t *testing.T) {
+	_, dir := liveRepo(t)
+	testutil.WriteFile(t, dir, "policies/hostile.rego", hostileRule)
+	testutil.WriteFile(t, dir, "assignments/x\n<!--\n### ✅ `y` | z.yaml",
+		"apiVersion: permsets/v1\nkind: Assignment\ninstance: campaign\nusers: [devon]\npermissionSets: [finance]\n")
+	code, md, errOut := runPlanCLI(t, dir, "--format", "markdown")
+	if code != exitProblems {
+		t.Fatalf("exit %d, want 1 (a deny)\n%s%s", code, md, errOut)
+	}
+	if strings.Contains(md, "<!--") {
+		t.Errorf("the comment opens an HTML comment:\n%s", md)
+	}
+	if !strings.HasPrefix(md, "### permsets plan: ❌ denied: ") || strings.Count(md, "\n#") != 2 {
+		t.Errorf("want the real verdict first and only the Deny and Warn headings after it:\n%s", md)
+	}
+	page := renderMarkdown(t, []byte(md))
+	for _, want := range []string{
+		"<h3>permsets plan: ❌ denied: ",
+		"<summary>Objects: 1 to add, 0 to change, 0 to remove</summary>",
+		"<summary>Access: 1 user gains, 0 users lose</summary>",
+		`<strong>invalid-finding</strong>`,
+		"+ devon@campaign finances=export via finance (direct)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("rendered comment lacks %q:\n%s", want, page)
+		}
+	}
+	for _, bad := range []string{"<!--", "<h3>permsets plan: ✅", "<a ", "<b>", "<strong>b</strong>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("rendered comment holds %q:\n%s", bad, page)
+		}
+	}
+	if n := strings.Count(page, "<h3>"); n != 1 {
+		t.Errorf("%d <h3> headings, want the verdict only:\n%s", n, page)
+	}
+	if strings.Count(page, "<details>") != 2 || strings.Count(page, "</details>") != 2 || strings.Count(page, "<tr>") != 2 {
+		t.Errorf("want two closed <details> sections and a table of one object:\n%s", page)
 	}
 }

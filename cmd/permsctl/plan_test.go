@@ -400,28 +400,28 @@ func TestPlanActorScenarios(t *testing.T) {
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "roles/organizers.yaml", "members: [sam, lena]", "members: [sam, lena, devon]")
 			},
-			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"actor-not-allowed"},
+			args: []string{"--actor", "praman"}, exit: 1, deny: []string{"actor-not-allowed"},
 		},
 		{
 			name: "the same by a system admin",
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "roles/organizers.yaml", "members: [sam, lena]", "members: [sam, lena, devon]")
 			},
-			args: []string{"--actor", "maria"}, exit: 2,
+			args: []string{"--actor", "mokafor"}, exit: 2,
 		},
 		{
 			name: "a delegated admin assigns a set they may not",
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "assignments/finance.yaml", "users: [alice]", "users: [alice, devon]")
 			},
-			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
+			args: []string{"--actor", "praman"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
 		},
 		{
-			name: "a delegated admin assigns field-organizer, holding all of it (by email)",
+			name: "a delegated admin assigns field-organizer, holding all of it (by email, another case)",
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "assignments/fellowship.yaml", "users: [kwame]", "users: [kwame, devon]")
 			},
-			args: []string{"--actor", "priya@okaforformayor.org"}, exit: 2,
+			args: []string{"--actor", "email:Priya@OkaforForMayor.org"}, exit: 2,
 		},
 		{
 			name: "the same by a delegated admin who holds none of it",
@@ -433,7 +433,7 @@ func TestPlanActorScenarios(t *testing.T) {
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "assignments/fellowship.yaml", "users: [kwame]", "users: [kwame, devon]")
 			},
-			args: []string{"--actor", "jordan"}, exit: 1, deny: []string{"escalation"},
+			args: []string{"--actor", "id:jordan"}, exit: 1, deny: []string{"escalation"},
 		},
 		{
 			name: "a set edit that adds *=* to a set the actor holds",
@@ -454,7 +454,7 @@ func TestPlanActorScenarios(t *testing.T) {
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "sets/campaign/communications.yaml", "enabled: false\n", "")
 			},
-			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"escalation"},
+			args: []string{"--actor", "praman"}, exit: 1, deny: []string{"escalation"},
 		},
 		{
 			name: "an actor granting themselves a right in the same change",
@@ -462,14 +462,45 @@ func TestPlanActorScenarios(t *testing.T) {
 				testutil.Replace(t, dir, "sets/campaign/volunteer-coordinator.yaml", "  - permset=assign('field-organizer')", "  - permset=assign('field-organizer')\n  - permset=assign('finance')")
 				testutil.Replace(t, dir, "assignments/finance.yaml", "users: [alice]", "users: [alice, priya]")
 			},
-			args: []string{"--actor", "priya"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
+			args: []string{"--actor", "praman"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
 		},
 		{
 			name: "an undeclared actor",
 			change: func(t *testing.T, dir string) {
 				testutil.Replace(t, dir, "assignments/fellowship.yaml", "users: [kwame]", "users: [kwame, devon]")
 			},
-			args: []string{"--actor", "mallory@example.org"}, exit: 1, deny: []string{"actor-unknown"},
+			args: []string{"--actor", "email:mallory@example.org"}, exit: 1, deny: []string{"actor-unknown"},
+		},
+		// maria is a system admin whose id is maria and whose forge login is mokafor. CI passes
+		// the pull request author's forge login: whoever registers the forge account "maria"
+		// must not be judged as her.
+		{
+			name:   "a forge login nobody declares, named like an admin's id, assigns admin",
+			change: adminToDevon,
+			args:   []string{"--actor", "maria"}, exit: 1, deny: []string{"actor-unknown"},
+		},
+		{
+			name: "another user's login, named like an admin's id, assigns admin",
+			base: func(t *testing.T, dir string) {
+				testutil.Replace(t, dir, "users/devon.yaml", "logins: [devon-reyes]", "logins: [maria]")
+			},
+			change: adminToDevon,
+			args:   []string{"--actor", "maria"}, exit: 1, deny: []string{"actor-not-allowed", "escalation"},
+		},
+		{
+			name:   "the admin by her login assigns admin",
+			change: adminToDevon,
+			args:   []string{"--actor", "mokafor"}, exit: 2,
+		},
+		{
+			name:   "the admin by her id assigns admin",
+			change: adminToDevon,
+			args:   []string{"--actor", "id:maria"}, exit: 2,
+		},
+		{
+			name:   "an email is not a login",
+			change: adminToDevon,
+			args:   []string{"--actor", "maria@riversideparty.org"}, exit: 1, deny: []string{"actor-unknown"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -490,19 +521,24 @@ func TestPlanActorScenarios(t *testing.T) {
 	}
 }
 
+// adminToDevon gives the admin set on campaign to devon as well as maria.
+func adminToDevon(t *testing.T, dir string) {
+	testutil.Replace(t, dir, "assignments/owner.yaml", "instance: campaign\nusers: [maria]", "instance: campaign\nusers: [maria, devon]")
+}
+
 // TestPlanBootstrap: the first change over an empty base, by a system admin only.
 func TestPlanBootstrap(t *testing.T) {
 	dir := testutil.CopyTree(t, "../../examples/nation")
-	code, out, errOut := runPlanCLI(t, dir, "--base", "empty", "--actor", "maria", "--bootstrap", "--detailed-exitcode")
+	code, out, errOut := runPlanCLI(t, dir, "--base", "empty", "--actor", "mokafor", "--bootstrap", "--detailed-exitcode")
 	if code != exitChanges || !strings.Contains(out, "+ Catalog catalog") {
 		t.Errorf("bootstrap by maria: exit %d\n%s%s", code, out, errOut)
 	}
-	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--actor", "priya", "--bootstrap", "--format", "json")
+	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--actor", "praman", "--bootstrap", "--format", "json")
 	if code != exitProblems || !strings.Contains(out, `"actor-not-allowed"`) {
 		t.Errorf("bootstrap by priya: exit %d\n%s", code, out)
 	}
 	// Without --bootstrap, an empty base holds no one: every actor is unknown there.
-	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--actor", "maria", "--format", "json")
+	code, out, _ = runPlanCLI(t, dir, "--base", "empty", "--actor", "id:maria", "--format", "json")
 	if code != exitProblems || !strings.Contains(out, `"actor-unknown"`) {
 		t.Errorf("empty base without --bootstrap: exit %d\n%s", code, out)
 	}
@@ -510,7 +546,7 @@ func TestPlanBootstrap(t *testing.T) {
 		t.Errorf("--bootstrap without --actor: exit %d %s", code, errOut)
 	}
 	_, live := liveRepo(t)
-	if code, _, errOut := runPlanCLI(t, live, "--actor", "maria", "--bootstrap"); code != exitUsage || !strings.Contains(errOut, "empty base") {
+	if code, _, errOut := runPlanCLI(t, live, "--actor", "mokafor", "--bootstrap"); code != exitUsage || !strings.Contains(errOut, "empty base") {
 		t.Errorf("--bootstrap with live: exit %d %s", code, errOut)
 	}
 }

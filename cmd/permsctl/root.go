@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/permsets/permsets/internal/textfmt"
 )
 
 // globals are the flags every command shares.
@@ -66,14 +68,24 @@ func runWith(args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", ee.err)
+			fmt.Fprintf(stderr, "error: %s\n", terminalLines(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Anything cobra itself rejects (unknown command or flag, wrong argument count) is usage.
-	fmt.Fprintf(stderr, "error: %v\n", err)
+	fmt.Fprintf(stderr, "error: %s\n", terminalLines(err.Error()))
 	fmt.Fprintf(stderr, "hint: run 'permsctl --help' for usage\n")
 	return exitUsage
+}
+
+// terminalLines makes an error message safe for a terminal line by line (an error may name
+// config text: a file, a custom rule's message), keeping the lines an error is written in.
+func terminalLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = textfmt.Terminal(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func newRootCommand(g *globals) *cobra.Command {

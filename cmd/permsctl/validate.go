@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -150,7 +151,7 @@ func summarize(res *sets.Result) summary {
 func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) error {
 	c := newColors(stdout)
 	for _, p := range res.Problems {
-		if _, err := fmt.Fprintln(stdout, c.problem(p)); err != nil {
+		if _, err := fmt.Fprintln(stdout, problemLine(c, p)); err != nil {
 			return err
 		}
 	}
@@ -159,12 +160,12 @@ func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) e
 		for _, p := range res.Problems {
 			files[p.File] = true
 		}
-		fmt.Fprintf(stderr, "validate %s: %s in %s\n", dir, plural(len(res.Problems), "problem"), plural(len(files), "file"))
+		fmt.Fprintf(stderr, "validate %s: %s in %s\n", textfmt.Terminal(dir), plural(len(res.Problems), "problem"), plural(len(files), "file"))
 		return nil
 	}
 	s := summarize(res)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: valid (%s, %s)\n", c.green("ok"), dir, plural(s.Files, "file"), plural(s.Documents, "document"))
+	fmt.Fprintf(&b, "%s %s: valid (%s, %s)\n", c.Green("ok"), textfmt.Terminal(dir), plural(s.Files, "file"), plural(s.Documents, "document"))
 	fmt.Fprintf(&b, "  %s, %s, %s, %s, %s (%s), %s\n",
 		plural(s.Instances, "instance"), plural(s.Sets, "permission set"), plural(s.Roles, "role"),
 		plural(s.Users, "user"), plural(s.Assignments, "assignment"), plural(s.Pairs, "user-set pair"),
@@ -178,12 +179,12 @@ func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) e
 		if is.MaxCustomSets != nil {
 			limit = fmt.Sprintf(" of at most %d", *is.MaxCustomSets)
 		}
-		fmt.Fprintf(&b, "  instance %s (%s%s): %s: %d builtin, %d custom%s", is.ID, is.Name, pkg, plural(is.Sets, "set"), is.Builtin, is.Custom, limit)
+		fmt.Fprintf(&b, "  instance %s: %s: %d builtin, %d custom%s", textfmt.Terminal(is.ID+" ("+is.Name+pkg+")"), plural(is.Sets, "set"), is.Builtin, is.Custom, limit)
 		if is.Disabled > 0 {
 			fmt.Fprintf(&b, ", %d disabled", is.Disabled)
 		}
 		if is.EditableSets != nil {
-			fmt.Fprintf(&b, "; editable: %s", strings.Join(is.EditableSets, ", "))
+			fmt.Fprintf(&b, "; editable: %s", textfmt.Terminal(strings.Join(is.EditableSets, ", ")))
 		}
 		fmt.Fprintf(&b, "; %s\n", plural(is.Holders, "holder"))
 	}
@@ -216,26 +217,18 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// colors paints text only on a terminal, and never with NO_COLOR set.
-type colors struct{ on bool }
-
-func newColors(w io.Writer) colors {
+// newColors paints text only on a terminal, and never with NO_COLOR set.
+func newColors(w io.Writer) textfmt.Painter {
 	f, ok := unwrapped(w).(*os.File)
-	return colors{on: ok && os.Getenv("NO_COLOR") == "" && isTerminal(f)}
+	return textfmt.Painter{On: ok && os.Getenv("NO_COLOR") == "" && isTerminal(f)}
 }
 
-func (c colors) paint(code, s string) string {
-	if !c.on {
-		return s
+// problem is a problem's line, its config text made safe for a terminal (textfmt.Terminal)
+// before the code is coloured.
+func problemLine(c textfmt.Painter, p sets.Problem) string {
+	line := textfmt.Terminal(p.String())
+	if !c.On {
+		return line
 	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (c colors) green(s string) string { return c.paint("32", s) }
-
-func (c colors) problem(p sets.Problem) string {
-	if !c.on {
-		return p.String()
-	}
-	return strings.Replace(p.String(), ": "+p.Code+":", ": "+c.paint("31", p.Code)+":", 1)
+	return strings.Replace(line, ": "+p.Code+":", ": "+c.Red(p.Code)+":", 1)
 }

@@ -6,6 +6,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/permsets/permsets/internal/textfmt"
 )
 
 func newWhoCanCommand(g *globals) *cobra.Command {
@@ -59,7 +61,7 @@ Scoped grants count only with a --resource they cover.`,
 					Users      []any  `json:"users"`
 				}{FormatVersion, l.info(), o.instance, args[0], users})
 			}
-			fmt.Fprintf(g.stdout, "%s on %s: %s\n", args[0], o.instance, plural(len(users), "user"))
+			fmt.Fprintf(g.stdout, "%s: %s\n", textfmt.Terminal(args[0]+" on "+o.instance), plural(len(users), "user"))
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			for _, u := range users {
 				entry, _ := u.(map[string]any)
@@ -68,7 +70,7 @@ Scoped grants count only with a --resource they cover.`,
 					m, _ := gr.(map[string]any)
 					how = append(how, fmt.Sprintf("%v (%v)", m["set"], m["via"]))
 				}
-				fmt.Fprintf(tw, "  %v\t%s\n", entry["user"], strings.Join(how, ", "))
+				fmt.Fprintf(tw, "  %s\t%s\n", textfmt.Terminal(fmt.Sprint(entry["user"])), textfmt.Terminal(strings.Join(how, ", ")))
 			}
 			return tw.Flush()
 		},

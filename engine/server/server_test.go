@@ -101,6 +101,30 @@ func TestDecisionsEqualEvaluator(t *testing.T) {
 	}
 }
 
+// TestRoutePathNotNormalised: over HTTP, a route whose path has a dot or empty segment is
+// denied, even to maria, who holds *=* on hq and may call the same route normalised.
+func TestRoutePathNotNormalised(t *testing.T) {
+	f := newFixture(t, false, nil)
+	ask := func(path, p string) *response {
+		in := map[string]any{"user": "maria", "instance": "hq", "method": "GET", "path": p}
+		r := f.do("POST", "/v1/data/permsets/"+path, mustJSON(t, map[string]any{"input": in}))
+		f.expect(r, 200, "")
+		return r
+	}
+	if r := ask("allow", "/settings"); r.body["result"] != true {
+		t.Fatalf("GET /settings: allow = %v", r.body["result"])
+	}
+	for _, p := range []string{"/settings/..", "/settings/%2e%2E", "/./settings", "/settings//", "/settings/"} {
+		if r := ask("allow", p); r.body["result"] != false {
+			t.Errorf("GET %s: allow = %v", p, r.body["result"])
+		}
+		d, _ := ask("decision", p).body["result"].(map[string]any)
+		if want := "path " + p + " is not normalised: dot or empty segment"; d["allow"] != false || d["reason"] != want {
+			t.Errorf("GET %s: decision %v, want the reason %q", p, d, want)
+		}
+	}
+}
+
 func TestDecisionLogEntry(t *testing.T) {
 	f := newFixture(t, false, nil)
 	in := map[string]any{"user": "alice", "instance": "campaign", "permission": "finances=export"}

@@ -151,7 +151,10 @@ _well_formed if {
 _target_ok if {
 	not input.method
 	regex.match(`^[a-z*][a-z0-9_*-]*=[a-z*][a-z0-9_*-]*$`, input.permission)
-} else if _route_input_ok
+} else if {
+	_route_input_ok
+	_normalised_path(input.path)
+}
 
 _time_ok if {
 	not input.time
@@ -203,6 +206,22 @@ _route_input_ok if {
 	is_string(input.method)
 	is_string(input.path)
 	startswith(input.path, "/")
+}
+
+# A route's path must be the normalised path the API serves: "/", or segments that are neither
+# empty (no "//", no trailing "/") nor dot segments ("." or "..", also percent-encoded: "%2e",
+# "%2E%2e", ".%2e"). Otherwise a {param} would match ".." and the request would reach another
+# route than the one checked: any other path is denied, whoever asks.
+_input_errors contains sprintf("path %s is not normalised: dot or empty segment", [input.path]) if {
+	_route_input_ok
+	not _normalised_path(input.path)
+}
+
+_normalised_path("/")
+
+_normalised_path(path) if {
+	regex.match(`^(/[^/]+)+$`, path)
+	not regex.match(`(?i)/(\.|%2e){1,2}(/|$)`, path)
 }
 
 # The time decisions are made at: input.time when given, else now.
@@ -259,7 +278,7 @@ _unmapped_reason(true) := sprintf("%s %s is mapped to no permission; %s holds *=
 _unmapped_reason(false) := sprintf("%s %s is mapped to no permission, so only holders of *=* may call it", [input.method, input.path])
 
 # The permissions whose catalog endpoints match the route. A {param} segment matches
-# exactly one path segment.
+# exactly one path segment. (The path is normalised: _well_formed holds.)
 _route_permissions(method, path) := {p |
 	segments := split(trim_suffix(path, "/"), "/")
 	some route in index.catalog.routes[upper(method)][format_int(count(segments), 10)]

@@ -911,7 +911,6 @@ test_success_route_get_one_and_list if {
 	}
 	_allowed(inp)
 	_allowed({"user": "sam", "instance": "a", "method": "GET", "path": "/users"})
-	_allowed({"user": "sam", "instance": "a", "method": "GET", "path": "/users/"})
 	_allowed({"user": "sam", "instance": "a", "method": "get", "path": "/users/42"})
 }
 
@@ -931,9 +930,55 @@ test_fail_route_param_matches_one_segment if {
 		"reason": "DELETE /users/42/sessions is mapped to no permission, so only holders of *=* may call it",
 	}
 	_denied(inp)
-	_denied({"user": "jordan", "instance": "a", "method": "DELETE", "path": "/users//"})
 	_denied({"user": "jordan", "instance": "a", "method": "DELETE", "path": "/users"})
 	_denied({"user": "jordan", "instance": "a", "method": "DELETE", "path": "/accounts/42"})
+}
+
+# A route's path must be normalised: a {param} would otherwise match a dot segment, and
+# DELETE /users/.. (users=delete, checked as /users/{id}) would reach another resource.
+test_fail_route_dot_segment if {
+	inp := {"user": "jordan", "instance": "a", "method": "DELETE", "path": "/users/.."}
+	_decision(inp) == _invalid("", "path /users/.. is not normalised: dot or empty segment")
+	_denied(inp)
+	every path in ["/users/.", "/users/42/..", "/users/../users/42", "/./users/42", "/users/./42", "/.."] {
+		_decision({"user": "jordan", "instance": "a", "method": "DELETE", "path": path}).reason == sprintf("path %s is not normalised: dot or empty segment", [path])
+		_denied({"user": "jordan", "instance": "a", "method": "DELETE", "path": path})
+	}
+}
+
+# Percent-encoded dot segments are dot segments too, in either case.
+test_fail_route_encoded_dot_segment if {
+	every path in ["/users/%2e%2e", "/users/%2E%2e", "/users/.%2e", "/users/%2E.", "/users/%2e", "/users/%2E", "/users/%2e%2e/42"] {
+		_decision({"user": "jordan", "instance": "a", "method": "DELETE", "path": path}).reason == sprintf("path %s is not normalised: dot or empty segment", [path])
+		_denied({"user": "jordan", "instance": "a", "method": "DELETE", "path": path})
+	}
+}
+
+# Empty segments, a trailing slash included, are not normalised either.
+test_fail_route_empty_segment if {
+	every path in ["/users/", "/users//", "//users/42", "/users//42", "/users/42/", "//"] {
+		_decision({"user": "sam", "instance": "a", "method": "GET", "path": path}).reason == sprintf("path %s is not normalised: dot or empty segment", [path])
+		_denied({"user": "sam", "instance": "a", "method": "GET", "path": path})
+	}
+}
+
+# Not even *=* may call a path that is not normalised, and a permission given beside the route
+# is kept in the answer but does not help.
+test_fail_route_dot_segment_superuser if {
+	_decision({"user": "alice", "instance": "a", "method": "POST", "path": "/reports/.."}) == _invalid("", "path /reports/.. is not normalised: dot or empty segment")
+	_denied({"user": "alice", "instance": "a", "method": "DELETE", "path": "/users/.."})
+	inp := {"user": "jordan", "instance": "a", "permission": "users=delete", "method": "DELETE", "path": "/users/.."}
+	_decision(inp) == _invalid("users=delete", "path /users/.. is not normalised: dot or empty segment")
+	_denied(inp)
+}
+
+# Dots inside a segment, three dots, and the root are normalised.
+test_success_route_dots_in_a_segment if {
+	every path in ["/users/...", "/users/.42", "/users/42..", "/users/%2e42", "/users/..%2e"] {
+		_decision({"user": "jordan", "instance": "a", "method": "DELETE", "path": path}).allow == true
+		_allowed({"user": "jordan", "instance": "a", "method": "DELETE", "path": path})
+	}
+	_allowed({"user": "alice", "instance": "a", "method": "PATCH", "path": "/"})
 }
 
 test_fail_route_unmapped if {
