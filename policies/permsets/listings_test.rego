@@ -1,6 +1,6 @@
 # Tests of listings.rego (effective, manageable_sets, who_can) over the indexes fixture and
-# fixture_without_catalog defined in decision_test.rego. (The package's METADATA is in
-# decision_test.rego.)
+# fixture_without_catalog defined in decision_fixture_test.rego. (The package's METADATA is in
+# decision_fixture_test.rego.)
 package permsets_test
 
 import data.permsets
