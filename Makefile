@@ -3,6 +3,9 @@ GO       ?= go
 BIN      := bin
 EXAMPLE  ?= examples/nation
 FUZZTIME ?= 10s
+# REGAL is a Regal binary (v0.42.0; the module proxy does not serve it); make lint skips Regal
+# when there is none.
+REGAL    ?= ../shared/tools/regal
 
 .PHONY: run test build bench fuzz lint vet clean opa soak loadtest
 
@@ -37,11 +40,16 @@ test: lint opa
 opa:
 	@./scripts/opa.sh
 
-## lint: gofmt and go vet
+## lint: gofmt and go vet; opa check --strict, opa fmt, opa test and Regal over policies/
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@opa=$$(./scripts/opa.sh) && \
+	  $$opa check --strict policies/ && \
+	  out=$$($$opa fmt -l policies/) && if [ -n "$$out" ]; then echo "opa fmt would change:"; echo "$$out"; exit 1; fi && \
+	  $$opa test policies/
+	@if [ -x "$(REGAL)" ]; then $(REGAL) lint policies/; else echo "regal not found at $(REGAL); skipped"; fi
 
 ## fuzz: the fuzz targets for longer (FUZZ_LONG=30m make fuzz)
 FUZZ_LONG ?= 5m

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -41,12 +42,9 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 	if err != nil {
 		return nil, nil, err
 	}
-	mods, err := engine.PlanModules()
+	compiler, err := planCompiler()
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(mods) == 0 {
-		return nil, nil, fmt.Errorf("no change rules are embedded (%s)", engine.PlanPolicyDir)
 	}
 	doc, err := roundTrip(data)
 	if err != nil {
@@ -62,11 +60,7 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 		return nil, nil, err
 	}
 	for _, rule := range []string{"deny", "warn"} {
-		opts := []func(*rego.Rego){rego.Query("data.permsets.plan." + rule), rego.Store(store), rego.StoreReadAST(true)}
-		for _, m := range mods {
-			opts = append(opts, rego.Module(m.Path, string(m.Raw)))
-		}
-		q, err := rego.New(opts...).PrepareForEval(ctx)
+		q, err := rego.New(rego.Query("data.permsets.plan."+rule), rego.Compiler(compiler), rego.Store(store), rego.StoreReadAST(true)).PrepareForEval(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("change rules: %w", err)
 		}
@@ -117,6 +111,29 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 	}
 	return uniqueFindings(deny), uniqueFindings(warn), nil
 }
+
+// planCompiler compiles the embedded change rules (engine.PlanModules) once per process: every
+// plan evaluates the same rules, so only its query is compiled per plan.
+var planCompiler = sync.OnceValues(func() (*ast.Compiler, error) {
+	mods, err := engine.PlanModules()
+	if err != nil {
+		return nil, err
+	}
+	if len(mods) == 0 {
+		return nil, fmt.Errorf("no change rules are embedded (%s)", engine.PlanPolicyDir)
+	}
+	parsed := make(map[string]*ast.Module, len(mods))
+	for _, m := range mods {
+		if parsed[m.Path], err = ast.ParseModuleWithOpts(m.Path, string(m.Raw), ast.ParserOptions{RegoVersion: ast.RegoV1}); err != nil {
+			return nil, fmt.Errorf("change rules: %w", err)
+		}
+	}
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithEnablePrintStatements(false).WithUseTypeCheckAnnotations(true)
+	if c.Compile(parsed); c.Failed() {
+		return nil, fmt.Errorf("change rules: %w", c.Errors)
+	}
+	return c, nil
+})
 
 // roundTrip turns Go values into plain JSON values (maps, slices, json numbers).
 func roundTrip(v any) (any, error) {

@@ -117,7 +117,10 @@ decision := d if {
 } else := _decision_by_rule
 
 # The reason of a decision the fast table allows: the one set, or every set, that grants it.
-_granted_reason(grants) := sprintf("%s may %s on %s through set %s (%s)", [input.user, input.permission, input.instance, grants[0].set, grants[0].via]) if {
+_granted_reason(grants) := sprintf(
+	"%s may %s on %s through set %s (%s)",
+	[input.user, input.permission, input.instance, grants[0].set, grants[0].via],
+) if {
 	count(grants) == 1
 } else := sprintf("%s may %s on %s through %s", [
 	input.user, input.permission, input.instance,
@@ -156,9 +159,9 @@ _target_ok if {
 	_normalised_path(input.path)
 }
 
-_time_ok if {
-	not input.time
-} else if time.parse_rfc3339_ns(input.time)
+_time_ok if not input.time
+
+_time_ok if is_number(time.parse_rfc3339_ns(input.time))
 
 _invalid_decision := {
 	"allow": false,
@@ -168,17 +171,17 @@ _invalid_decision := {
 	"reason": concat("; ", sort(_input_errors)),
 }
 
+# The input, or an empty object when it is not one.
+default _input_object := {}
+
+_input_object := input if is_object(input)
+
 # Problems with the input itself; any of them denies.
 _input_errors contains "input must be an object" if not is_object(input)
 
 _input_errors contains "input.user must be a string" if not is_string(object.get(_input_object, "user", null))
 
 _input_errors contains "input.instance must be a string" if not is_string(object.get(_input_object, "instance", null))
-
-# The input, or an empty object when it is not one.
-_input_object := input if {
-	is_object(input)
-} else := {}
 
 _input_errors contains "input needs a permission (feature=action) or a method and a path" if {
 	not input.permission
@@ -202,12 +205,6 @@ _input_errors contains "input.time must be an RFC 3339 date and time" if {
 	not time.parse_rfc3339_ns(input.time)
 }
 
-_route_input_ok if {
-	is_string(input.method)
-	is_string(input.path)
-	startswith(input.path, "/")
-}
-
 # A route's path must be the normalised path the API serves: "/", or segments that are neither
 # empty (no "//", no trailing "/") nor dot segments ("." or "..", also percent-encoded: "%2e",
 # "%2E%2e", ".%2e"). Otherwise a {param} would match ".." and the request would reach another
@@ -215,6 +212,12 @@ _route_input_ok if {
 _input_errors contains sprintf("path %s is not normalised: dot or empty segment", [input.path]) if {
 	_route_input_ok
 	not _normalised_path(input.path)
+}
+
+_route_input_ok if {
+	is_string(input.method)
+	is_string(input.path)
+	startswith(input.path, "/")
 }
 
 _normalised_path("/")
@@ -271,11 +274,20 @@ _first_or(xs, default_value) := xs[0] if {
 	count(xs) > 0
 } else := default_value
 
-_route_reason(perm, res) := sprintf("%s %s needs %s: %s", [input.method, input.path, perm, _reason(input.user, input.instance, perm, res)])
+_route_reason(perm, res) := sprintf(
+	"%s %s needs %s: %s",
+	[input.method, input.path, perm, _reason(input.user, input.instance, perm, res)],
+)
 
-_unmapped_reason(true) := sprintf("%s %s is mapped to no permission; %s holds *=* on %s", [input.method, input.path, input.user, input.instance])
+_unmapped_reason(true) := sprintf(
+	"%s %s is mapped to no permission; %s holds *=* on %s",
+	[input.method, input.path, input.user, input.instance],
+)
 
-_unmapped_reason(false) := sprintf("%s %s is mapped to no permission, so only holders of *=* may call it", [input.method, input.path])
+_unmapped_reason(false) := sprintf(
+	"%s %s is mapped to no permission, so only holders of *=* may call it",
+	[input.method, input.path],
+)
 
 # The permissions whose catalog endpoints match the route. A {param} segment matches
 # exactly one path segment. (The path is normalised: _well_formed holds.)
@@ -302,7 +314,9 @@ _segment_matches(t, s) if {
 
 # _evaluate is the definition of a decision for any user: the held sets that cover the
 # permission (grants), the requirements the user lacks (missing), and the outcome.
-# (Large values are not passed to functions: OPA hashes function arguments.)
+# (Large values are not passed to functions: OPA hashes function arguments. That is also why it
+# is one long rule, not several small functions.)
+# regal ignore:rule-length
 _evaluate(user, instance, perm, resource, now) := {
 	"allow": _outcome(known, suspended, count(grants), count(missing)),
 	"grants": grants,
@@ -368,12 +382,12 @@ _covering_keys(keys) := keys if {
 	index.catalog
 } else := keys | {"*=*"}
 
+default _outcome(_, _, _, _) := false
+
 _outcome(true, false, grants, missing) if {
 	grants > 0
 	missing == 0
 }
-
-default _outcome(_, _, _, _) := false
 
 _holding_grants_unconditionally(h, perm) if {
 	h.superuser
@@ -448,7 +462,10 @@ _reason(user, instance, perm, res) := sprintf("unknown instance %q", [instance])
 	not res.known
 } else := sprintf("%s may %s on %s through %s", [user, perm, instance, _describe_grants(res.grants)]) if {
 	res.allow
-} else := sprintf("%s on %s requires %s, which %s does not hold", [perm, instance, concat(", ", res.missing), user]) if {
+} else := sprintf(
+	"%s on %s requires %s, which %s does not hold",
+	[perm, instance, concat(", ", res.missing), user],
+) if {
 	count(res.missing) > 0
 } else := sprintf("%s holds %s on %s only for some resources, and none given matches", [user, perm, instance]) if {
 	res.conditional

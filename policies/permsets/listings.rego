@@ -14,9 +14,8 @@ import data.permsets_index as index
 # entrypoint: true
 effective := {"sets": sets, "permissions": permissions} if {
 	count(_listing_errors) == 0
-	active := _effective_holdings
-	sets := sort({h.set | some h in active})
-	permissions := sort(_effective_permissions(active))
+	sets := sort({h.set | some h in _effective_holdings})
+	permissions := sort(_effective_permissions(_effective_holdings))
 }
 
 effective := {"sets": [], "permissions": [], "errors": sort(_listing_errors)} if count(_listing_errors) > 0
@@ -33,7 +32,7 @@ _listing_errors contains "input.time must be an RFC 3339 date and time" if {
 }
 
 _effective_holdings := [] if {
-	object.get(index.suspended, input.user, false)
+	index.suspended[input.user] == true
 } else := _active_holdings(input.user, input.instance, _now)
 
 # A superuser holds every permission the catalog knows (or *=* without a catalog).
@@ -44,7 +43,9 @@ _effective_permissions(active) := {grant.text |
 	some key, grants in index.sets[h.set].grants
 	some grant in grants
 	_requirements_met(active, key)
-} if not _has_superuser(active)
+} if {
+	not _has_superuser(active)
+}
 
 _has_superuser(active) if {
 	some h in active
@@ -73,9 +74,8 @@ access := {p: sort(givers) |
 	givers := {{"set": s, "via": v} | some [q, s, v] in pairs; q == p}
 } if {
 	count(_listing_errors) == 0
-	active := _effective_holdings
-	permissions := _effective_permissions(active)
-	pairs := _giving_pairs(active)
+	permissions := _effective_permissions(_effective_holdings)
+	pairs := _giving_pairs(_effective_holdings)
 }
 
 # [permission text, set, via] for every active holding and the effective permission it gives.
@@ -106,18 +106,18 @@ _manageable contains set if {
 }
 
 _manageable contains set if {
+	_requirements_met(_effective_holdings, "permset=assign")
 	some h in _effective_holdings
 	some key in _keys("permset=assign")
 	some grant in index.sets[h.set].grants[key]
 	some set in grant.objects
 	set in index.instances[input.instance].sets
-	_requirements_met(_effective_holdings, "permset=assign")
 }
 
 _assign_everything if {
+	_requirements_met(_effective_holdings, "permset=assign")
 	some h in _effective_holdings
 	_holding_grants_unconditionally(h, "permset=assign")
-	_requirements_met(_effective_holdings, "permset=assign")
 }
 
 # METADATA

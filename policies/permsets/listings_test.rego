@@ -1,6 +1,6 @@
 # Tests of listings.rego (effective, manageable_sets, who_can) over the indexes fixture and
-# fixture_without_catalog defined in decision_test.rego. (The package's METADATA is in
-# decision_test.rego.)
+# fixture_without_catalog defined in decision_fixture_test.rego. (The package's METADATA is in
+# decision_fixture_test.rego.)
 package permsets_test
 
 import data.permsets
@@ -44,7 +44,9 @@ test_success_access_names_the_sets if {
 
 test_success_access_superuser_and_scoped if {
 	_access({"user": "alice", "instance": "a"})["users=delete"] == [{"set": "admin", "via": "direct"}]
-	_access({"user": "priya", "instance": "a"})["people=read(assigned)"] == [{"set": "field-organizer", "via": "role:field-team"}]
+	_access({"user": "priya", "instance": "a"})["people=read(assigned)"] == [
+		{"set": "field-organizer", "via": "role:field-team"},
+	]
 }
 
 test_fail_access_bad_input if {
@@ -184,7 +186,13 @@ test_success_manageable_objects_on_the_instance if {
 }
 
 test_success_manageable_unscoped_assign if {
-	_manageable({"user": "jordan", "instance": "b"}) == ["admin", "coordinator", "field-organizer", "onboarding", "staffer"]
+	_manageable({"user": "jordan", "instance": "b"}) == [
+		"admin",
+		"coordinator",
+		"field-organizer",
+		"onboarding",
+		"staffer",
+	]
 }
 
 test_success_manageable_superuser if {
@@ -228,7 +236,9 @@ test_success_who_can_includes_superusers_excludes_unmet_requirements if {
 		{"user": "alice", "grants": [{"set": "admin", "via": "direct"}]},
 		{"user": "sam", "grants": [{"set": "finance", "via": "direct"}]},
 	]
-	_who_can({"instance": "a", "permission": "api=read"}) == [{"user": "alice", "grants": [{"set": "admin", "via": "direct"}]}]
+	_who_can({"instance": "a", "permission": "api=read"}) == [
+		{"user": "alice", "grants": [{"set": "admin", "via": "direct"}]},
+	]
 }
 
 # quinn is suspended, devon's set is disabled, lena and priya hold people=read only scoped,
@@ -290,7 +300,9 @@ test_success_who_can_without_catalog if {
 		{"user": "ben", "grants": [{"set": "people-all", "via": "direct"}, {"set": "readers", "via": "direct"}]},
 		{"user": "cy", "grants": [{"set": "readers", "via": "direct"}]},
 	]
-	_who_can_without_catalog({"instance": "c", "permission": "widgets=frobnicate"}) == [{"user": "ana", "grants": [{"set": "root", "via": "direct"}]}]
+	_who_can_without_catalog({"instance": "c", "permission": "widgets=frobnicate"}) == [
+		{"user": "ana", "grants": [{"set": "root", "via": "direct"}]},
+	]
 }
 
 # who_can answers like decision: every user it lists is allowed, and every holder it leaves
@@ -309,7 +321,7 @@ test_success_who_can_agrees_with_decision if {
 }
 
 test_fail_effective_input_not_an_object if {
-	permsets.effective.errors[_] == "input must be an object" with input as 7 with data.permsets_index as fixture
+	"input must be an object" in permsets.effective.errors with input as 7 with data.permsets_index as fixture
 }
 
 # who_can reads each candidate's fast cell as decision does (_forged_cell in decision_test.rego
@@ -347,7 +359,11 @@ test_success_who_can_skips_the_table_with_a_time_or_a_bad_resource if {
 }
 
 test_success_who_can_by_rule_is_the_definition if {
-	every inp in [_reads_on_a, {"instance": "a", "permission": "finances=export"}, {"instance": "b", "permission": "people=edit"}] {
+	every inp in [
+		_reads_on_a,
+		{"instance": "a", "permission": "finances=export"},
+		{"instance": "b", "permission": "people=edit"},
+	] {
 		by_rule := permsets._who_can_by_rule with input as inp with data.permsets_index as fixture
 		by_rule == _who_can(inp)
 		count(by_rule) > 0

@@ -1,11 +1,12 @@
 # METADATA
-# title: tests of the permsets change rules
+# title: the fixture of the change rules' tests
 # description: |
-#   Tests of package permsets.plan over small hand-written models in the shape of
-#   docs/plan.md: base is the before side of every test, and each test derives its after side
-#   from it (json.patch) with the changes, access changes and problems of its plan.
-#   rules_test.rego tests the deny rules, warnings_test.rego the warnings; this file holds the
-#   fixture and the plans that find nothing.
+#   The model and helpers every test of a change rule uses (rules/<code>/<code>_test.rego
+#   import this package as fixture), and the plans that find nothing. The model is in the shape
+#   of docs/plan.md: base is the before side of every test, and each test derives its after
+#   side from it (json.patch) with the changes, access changes, problems and actor of its plan.
+#   denied and warned evaluate the entry points (permsets.plan.deny and warn), so a test sees
+#   every finding of its plan, whichever rule reports it.
 package permsets.plan_test
 
 import data.permsets.plan
@@ -35,9 +36,27 @@ base := {
 	},
 	"repository": {"expiringWithinNs": fourteen_days, "setIdPattern": "", "setNamePattern": ""},
 	"instances": {
-		"hq": {"name": "Headquarters", "package": "standard", "file": "instances/hq.yaml", "line": 1, "maxCustomSets": 5},
-		"leader": {"name": "Leader", "package": "leader", "file": "instances/leader.yaml", "line": 1, "editableSets": ["staffer"]},
-		"legacy": {"name": "Legacy", "package": "standard", "file": "instances/legacy.yaml", "line": 1, "maxCustomSets": 1},
+		"hq": {
+			"name": "Headquarters",
+			"package": "standard",
+			"file": "instances/hq.yaml",
+			"line": 1,
+			"maxCustomSets": 5,
+		},
+		"leader": {
+			"name": "Leader",
+			"package": "leader",
+			"file": "instances/leader.yaml",
+			"line": 1,
+			"editableSets": ["staffer"],
+		},
+		"legacy": {
+			"name": "Legacy",
+			"package": "standard",
+			"file": "instances/legacy.yaml",
+			"line": 1,
+			"maxCustomSets": 1,
+		},
 	},
 	"sets": {
 		"admin": object.union(
@@ -45,7 +64,13 @@ base := {
 			{"builtin": true, "fixed": true, "superuser": true},
 		),
 		"staffer": object.union(
-			permission_set("Staffer", ["hq", "leader"], ["people=read", "people=edit"], ["people=edit", "people=read"], "sets/staffer.yaml"),
+			permission_set(
+				"Staffer",
+				["hq", "leader"],
+				["people=read", "people=edit"],
+				["people=edit", "people=read"],
+				"sets/staffer.yaml",
+			),
 			{"builtin": true},
 		),
 		"finance": permission_set(
@@ -58,10 +83,34 @@ base := {
 		),
 		"events": permission_set("Events", ["hq"], ["events=read"], ["events=read"], "sets/hq/events.yaml"),
 		"outreach": permission_set("Outreach", ["hq"], ["people=read"], ["people=read"], "sets/hq/outreach.yaml"),
-		"payments": permission_set("Payments", ["hq"], ["payments=create"], ["payments=create"], "sets/hq/payments.yaml"),
-		"reports": permission_set("Reports", ["leader", "legacy"], ["finances=read"], ["finances=read"], "sets/reports.yaml"),
-		"legacy-reports": permission_set("Legacy reports", ["legacy"], ["finances=read"], ["finances=read"], "sets/legacy/reports.yaml"),
-		"legacy-export": permission_set("Legacy export", ["legacy"], ["people=export"], ["people=export"], "sets/legacy/export.yaml"),
+		"payments": permission_set(
+			"Payments",
+			["hq"],
+			["payments=create"],
+			["payments=create"],
+			"sets/hq/payments.yaml",
+		),
+		"reports": permission_set(
+			"Reports",
+			["leader", "legacy"],
+			["finances=read"],
+			["finances=read"],
+			"sets/reports.yaml",
+		),
+		"legacy-reports": permission_set(
+			"Legacy reports",
+			["legacy"],
+			["finances=read"],
+			["finances=read"],
+			"sets/legacy/reports.yaml",
+		),
+		"legacy-export": permission_set(
+			"Legacy export",
+			["legacy"],
+			["people=export"],
+			["people=export"],
+			"sets/legacy/export.yaml",
+		),
 	},
 	"assigned": {id: true | some id in _base_sets},
 	"references": {},
@@ -136,6 +185,75 @@ warned(after, inp) := w if {
 
 # The findings of one code.
 of_code(findings, code) := {f | some f in findings; f.code == code}
+
+# An after side with one more set on hq, assigned.
+with_set(id, s) := patched([
+	{"op": "add", "path": concat("/", ["", "sets", id]), "value": s},
+	{"op": "add", "path": concat("/", ["", "assigned", id]), "value": true},
+])
+
+# A new tenant: the instance tenant (editableSets [staffer]) is created and the admin set given
+# to it. Not set-not-editable either: tenant is not in before.
+tenant := {
+	"name": "Tenant",
+	"package": "leader",
+	"file": "instances/tenant.yaml",
+	"line": 1,
+	"maxCustomSets": 0,
+	"editableSets": ["staffer"],
+}
+
+tenant_added := {
+	"kind": "Instance",
+	"id": "tenant",
+	"action": "add",
+	"after": at("instances/tenant.yaml"),
+	"after_object": {"id": "tenant", "name": "Tenant"},
+}
+
+# A grant as the engine parses it into input.actor.grants.
+grant(text, feature, action, objects, scopes) := {
+	"text": text, "feature": feature, "action": action,
+	"objects": objects, "scopes": scopes,
+}
+
+# A declared actor with the given grants on hq (and nothing elsewhere).
+actor(id, hq_grants) := {
+	"given": id, "id": id, "declared": true, "system_admin": false, "bootstrap": false,
+	"grants": {"hq": hq_grants}, "superuser": {},
+}
+
+may_assign_staffer := grant("permset=assign('staffer')", "permset", "assign", ["staffer"], [])
+
+staffer_perms := [
+	grant("people=read", "people", "read", [], []),
+	grant("people=edit", "people", "edit", [], []),
+]
+
+with_actor(inp, a) := object.union(inp, {"actor": a})
+
+# An assignment of set on hq to bob, added.
+assignment_added(id, set) := {
+	"kind": "Assignment", "id": id, "action": "add", "after": at("assignments/x.yaml"),
+	"after_object": {"id": id, "instance": "hq", "users": ["bob"], "permissionSets": [set]},
+}
+
+# bob gains what a set gives on hq.
+gains(set, perms) := {
+	"user": "bob", "instance": "hq", "before_keys": [], "after_keys": [], "superuser_after": false,
+	"gained": [{"permission": p.text, "grants": [{"set": set, "via": "direct"}], "parsed": p} | some p in perms],
+	"lost": [],
+}
+
+codes(findings) := {f.code | some f in findings}
+
+role_changed := {
+	"kind": "Role", "id": "organizers", "action": "change",
+	"before": at("roles/organizers.yaml"), "after": at("roles/organizers.yaml"),
+	"fields": [{"field": "permissionSets", "old": ["hq/staffer"], "new": ["hq/staffer", "hq/finance"]}],
+	"before_object": {"id": "organizers", "members": ["bob"], "permissionSets": ["hq/staffer"]},
+	"after_object": {"id": "organizers", "members": ["bob"], "permissionSets": ["hq/staffer", "hq/finance"]},
+}
 
 test_no_change_finds_nothing if {
 	denied(base, changes([])) == set()
