@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -314,6 +315,55 @@ func TestGitKilledThenRemoteGone(t *testing.T) {
 		t.Errorf("status %+v", s)
 	}
 	d.stop(t)
+}
+
+// A cache directory from an old run, readable by others (0755, a 0644 bundle and clone): once
+// permsd has started on it, it and everything in it, the new clone included, is private.
+func TestGitCacheDirMadePrivate(t *testing.T) {
+	remote := newGitRemote(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	if err := os.MkdirAll(filepath.Join(cache, "repo.git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{live.PersistedBundle, live.PersistedInfo, "repo.git/stale"} {
+		if err := os.WriteFile(filepath.Join(cache, f), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{cache, filepath.Join(cache, "repo.git")} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := launch(t, nil, "--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "1h", "--cache-dir", cache)
+	first := d.waitGitStatus(t, "", "the first revision", func(s gitStatus) bool { return s.Revision != "" })
+	for deadline := time.Now().Add(10 * time.Second); gitPersistedRevision(t, cache) != first.Revision; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not persisted")
+		}
+	}
+	d.stop(t)
+	n := 0
+	err := filepath.WalkDir(cache, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 || e.IsDir() && info.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %o", p, info.Mode().Perm())
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("only %d entries in the cache: no clone?", n)
+	}
 }
 
 // A token in the URL (as the password, or as a query value) and in PERMSETS_GIT_TOKEN: neither

@@ -293,6 +293,12 @@ func (s *GitSource) fetchLocked() (plumbing.Hash, error) {
 		}
 		return plumbing.ZeroHash, &fetchError{msg: s.scrub(fmt.Sprintf("fetch %s: %v", s.url, err)), err: err}
 	}
+	if err == nil {
+		// go-git writes its pack files 0444 whatever the umask: the clone is user data.
+		if err := privateDir(s.repoDir); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
 	ref, err := repo.Storer.Reference(tracking)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("fetch %s: branch %s: %s", credentials.Redact(s.url), s.branch, s.scrub(err.Error()))
