@@ -73,7 +73,7 @@ _expiry_text(c, expires_ns) := sprintf(
 ) if {
 	expires_ns <= data.permsets_plan.now_ns
 } else := sprintf(
-	"assignment %s (%s) expires %s, within %s: after that it no longer gives %s to %s on %s. Set a later expires if the access should last.",
+	"assignment %s (%s) expires %s, within %s: from then on it no longer gives %s to %s on %s. Set a later expires if the access should last.",
 	[
 		c.id, _at(c.after), c.after_object.expires, _days(after.repository.expiringWithinNs),
 		concat(", ", c.after_object.permissionSets), _people(c.after_object.users), c.after_object.instance,

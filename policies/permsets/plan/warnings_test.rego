@@ -107,7 +107,7 @@ test_warn_expiring_assignment if {
 		"object": "Assignment/quarter-end",
 		"file": "assignments/quarter-end.yaml",
 		"line": 1,
-		"message": "assignment quarter-end (assignments/quarter-end.yaml:1) expires 2026-12-10T00:00:00Z, within 14 days: after that it no longer gives finance, events to alice, bob on hq. Set a later expires if the access should last.",
+		"message": "assignment quarter-end (assignments/quarter-end.yaml:1) expires 2026-12-10T00:00:00Z, within 14 days: from then on it no longer gives finance, events to alice, bob on hq. Set a later expires if the access should last.",
 	}}
 }
 
