@@ -64,7 +64,9 @@ func load(t *testing.T, dir string) *sets.Model {
 // missing exactly the requirements the audit names.
 func TestAccessAgreesWithRego(t *testing.T) {
 	ctx := context.Background()
-	times := []time.Time{testNow, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)}
+	// (and at the exact instant examples/nation's fellowship expires: expired there, for both)
+	times := []time.Time{testNow, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2027, 1, 31, 23, 59, 59, 0, time.UTC)}
 	pairs, ineffectiveSeen, superusersSeen := 0, 0, 0
 	for _, dir := range repositories(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {

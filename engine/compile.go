@@ -98,7 +98,7 @@ type holding struct {
 	Source    string `json:"source"`
 	Enabled   bool   `json:"enabled"`
 	Superuser bool   `json:"superuser"`
-	ExpiresNs int64  `json:"expires_ns"` // Never when it does not expire
+	ExpiresNs int64  `json:"expires_ns"` // active while now < ExpiresNs; Never when it does not expire
 	order     int    // place among the instance's records (its id is "h" and order+1)
 }
 

@@ -254,3 +254,41 @@ func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
+
+// TestExpiryInstant: kwame's fellowship (examples/nation) expires 2027-01-31T23:59:59Z. With the
+// clock (EvalOptions.Now, the fast table's path) one nanosecond before, it grants; at exactly
+// that instant it grants nothing, through allow, decision, effective and who_can alike.
+func TestExpiryInstant(t *testing.T) {
+	_, e := compile(t, "../examples/nation")
+	ctx := context.Background()
+	expires := time.Date(2027, 1, 31, 23, 59, 59, 0, time.UTC)
+	input := map[string]any{"user": "kwame", "instance": "campaign", "permission": "people=edit",
+		"resource": map[string]any{"id": "p-8", "point_person": "kwame"}}
+	for _, tc := range []struct {
+		now   time.Time
+		grant bool
+	}{{expires.Add(-time.Nanosecond), true}, {expires, false}, {expires.Add(time.Nanosecond), false}} {
+		opts := engine.EvalOptions{Now: tc.now}
+		if got := allowMatchesDecision(t, e, input, tc.now); got != tc.grant {
+			t.Errorf("at %v: allow %v, want %v", tc.now, got, tc.grant)
+		}
+		eff, err := e.Eval(ctx, "effective", map[string]any{"user": "kwame", "instance": "campaign"}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held := slices.Contains(fmtList(eff.(map[string]any)["sets"]), "field-organizer"); held != tc.grant {
+			t.Errorf("at %v: effective %v", tc.now, eff)
+		}
+		wc, err := e.Eval(ctx, "who_can", map[string]any{"instance": "campaign", "permission": "people=edit", "resource": input["resource"]}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := false
+		for _, entry := range wc.([]any) {
+			listed = listed || entry.(map[string]any)["user"] == "kwame"
+		}
+		if listed != tc.grant {
+			t.Errorf("at %v: who_can %v", tc.now, wc)
+		}
+	}
+}

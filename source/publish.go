@@ -42,6 +42,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage"
+
+	"github.com/permsets/permsets/internal/credentials"
 )
 
 // ErrDirty, ErrLiveMoved and ErrNotFastForward are matched (errors.Is) by the errors of
@@ -269,7 +271,7 @@ func FetchLive(ctx context.Context, dir, remote string, auth transport.AuthMetho
 	defer storeMu.Unlock()
 	if hasNotes {
 		if err := mergeFetchedNotes(repo.Storer, fetchedNotesRef(remote)); err != nil {
-			return "", fmt.Errorf("notes fetched from %s: %w", Redact(url), err)
+			return "", fmt.Errorf("notes fetched from %s: %w", credentials.Redact(url), err)
 		}
 	}
 	if !hasLive {
@@ -446,7 +448,7 @@ func publishRemote(ctx context.Context, repo *git.Repository, top, remote string
 	}
 	ep, err := transport.NewEndpoint(url)
 	if err != nil {
-		return fmt.Errorf("remote %s: %s is not a URL git understands", remote, Redact(url))
+		return fmt.Errorf("remote %s: %s is not a URL git understands", remote, credentials.Redact(url))
 	}
 	if !force {
 		if err := fastForward(s, expected, commit); err != nil {
@@ -921,7 +923,7 @@ func openAny(dir string) (*git.Repository, error) {
 }
 
 // RemoteURL returns the first URL of the remote configured in the repository containing dir, as
-// configured (pass it to Redact before showing it).
+// configured (pass it to credentials.Redact before showing it).
 func RemoteURL(dir, remote string) (string, error) {
 	repo, top, _, err := open(dir)
 	if err != nil {
@@ -962,39 +964,11 @@ func remoteURL(repo *git.Repository, top, remote string) (string, error) {
 	return url, nil
 }
 
-// Redact returns url with the password of its user information, if any, replaced by "xxxxx"
-// (https://user:xxxxx@host/repo); in an http(s) URL a user without a password is a token
-// (https://TOKEN@github.com/org/repo, sent as HTTP basic auth) and is replaced instead
-// (https://xxxxx@host/repo). Other URLs, scp-like addresses and paths are returned as they are.
-func Redact(url string) string {
-	i := strings.Index(url, "://")
-	if i < 0 {
-		return url
-	}
-	rest := url[i+3:]
-	authority := rest
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		authority = rest[:j]
-	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return url
-	}
-	user, _, hasPassword := strings.Cut(authority[:at], ":")
-	if !hasPassword {
-		if scheme := strings.ToLower(url[:i]); user == "" || scheme != "http" && scheme != "https" {
-			return url
-		}
-		return url[:i+3] + "xxxxx" + rest[at:]
-	}
-	return url[:i+3] + user + ":xxxxx" + rest[at:]
-}
-
 // AuthFromEnv chooses the credentials for a remote URL from the environment:
 //
 //   - http and https: the token in PERMSETS_GIT_TOKEN as the password of HTTP basic auth, with
 //     the user name PERMSETS_GIT_USERNAME (default "x-access-token", as GitHub wants); nil when
-//     the token is unset (credentials in the URL, if any, are then used);
+//     the token is unset (credentials in the URL, if any, are then used; credentials.FromEnv);
 //   - ssh (ssh://… or user@host:path): the SSH agent at SSH_AUTH_SOCK, with the host key checked
 //     against the files in SSH_KNOWN_HOSTS (a list, like PATH) or ~/.ssh/known_hosts; an error
 //     when neither exists: host keys are never left unchecked;
@@ -1004,17 +978,13 @@ func Redact(url string) string {
 func AuthFromEnv(url string) (transport.AuthMethod, error) {
 	ep, err := transport.NewEndpoint(url)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a URL git understands", Redact(url))
+		return nil, fmt.Errorf("%s is not a URL git understands", credentials.Redact(url))
 	}
 	switch ep.Protocol {
 	case "http", "https":
-		token := os.Getenv("PERMSETS_GIT_TOKEN")
+		user, token := credentials.FromEnv()
 		if token == "" {
 			return nil, nil
-		}
-		user := os.Getenv("PERMSETS_GIT_USERNAME")
-		if user == "" {
-			user = "x-access-token"
 		}
 		return &tokenAuth{basic: &githttp.BasicAuth{Username: user, Password: token}}, nil
 	case "ssh":
@@ -1023,7 +993,7 @@ func AuthFromEnv(url string) (transport.AuthMethod, error) {
 			return nil, err
 		}
 		if os.Getenv("SSH_AUTH_SOCK") == "" {
-			return nil, fmt.Errorf("%s needs an SSH agent: SSH_AUTH_SOCK is not set", Redact(url))
+			return nil, fmt.Errorf("%s needs an SSH agent: SSH_AUTH_SOCK is not set", credentials.Redact(url))
 		}
 		user := ep.User
 		if user == "" {
@@ -1081,12 +1051,11 @@ func (a *tokenAuth) GoString() string           { return "&source.tokenAuth{" + 
 func (a *tokenAuth) SetAuth(r *nethttp.Request) { a.basic.SetAuth(r) }
 
 // scrub rewrites the message of err so that it shows url redacted and neither the URL's
-// password nor auth's token; errors.Is and errors.As still see err.
+// credentials nor auth's token (credentials.Scrubber); errors.Is and errors.As still see err.
 func scrub(err error, url string, auth transport.AuthMethod) error {
 	if err == nil {
 		return nil
 	}
-	msg := strings.ReplaceAll(err.Error(), url, Redact(url))
 	var secrets []string
 	if ep, e := transport.NewEndpoint(url); e == nil && ep.Password != "" {
 		secrets = append(secrets, ep.Password)
@@ -1099,12 +1068,7 @@ func scrub(err error, url string, auth transport.AuthMethod) error {
 	case *githttp.TokenAuth:
 		secrets = append(secrets, a.Token)
 	}
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
-		}
-	}
-	return &scrubbedError{msg: msg, err: err}
+	return &scrubbedError{msg: credentials.NewScrubber(url, secrets...).Scrub(err.Error()), err: err}
 }
 
 type scrubbedError struct {

@@ -1081,32 +1081,6 @@ func TestAuthFromEnv(t *testing.T) {
 	})
 }
 
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://user:secret@host/repo":           "https://user:xxxxx@host/repo",
-		"https://user:secret@host:8443/a/b.git":   "https://user:xxxxx@host:8443/a/b.git",
-		"https://x-access-token:ghp_abc@host":     "https://x-access-token:xxxxx@host",
-		"http://u:p@ss@host/repo":                 "http://u:xxxxx@host/repo",
-		"https://secret@host/repo":                "https://xxxxx@host/repo",
-		"HTTP://secret@host/repo":                 "HTTP://xxxxx@host/repo",
-		"https://@host/repo":                      "https://@host/repo",
-		"https://host/repo?x=a:b@c":               "https://host/repo?x=a:b@c",
-		"ssh://git@host/repo":                     "ssh://git@host/repo",
-		"git@github.com:org/repo.git":             "git@github.com:org/repo.git",
-		"/srv/git/config.git":                     "/srv/git/config.git",
-		"file:///srv/git/config.git":              "file:///srv/git/config.git",
-		"ssh://git:pw@host/repo":                  "ssh://git:xxxxx@host/repo",
-		"https://user:secret@host/path/with@sign": "https://user:xxxxx@host/path/with@sign",
-	} {
-		if got := source.Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
-		if strings.Contains(source.Redact(in), "secret") {
-			t.Errorf("Redact(%q) keeps the password", in)
-		}
-	}
-}
-
 func TestRemoteURL(t *testing.T) {
 	r := newRepo(t)
 	if _, err := r.repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{"https://example.org/a.git", "https://example.org/b.git"}}); err != nil {

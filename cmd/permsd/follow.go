@@ -18,7 +18,7 @@ import (
 	"github.com/permsets/permsets/engine/live"
 	"github.com/permsets/permsets/engine/server"
 	"github.com/permsets/permsets/engine/snapshot"
-	"github.com/permsets/permsets/source"
+	"github.com/permsets/permsets/internal/credentials"
 )
 
 // followOptions are the source part of options: --git and what goes with it, the cache
@@ -91,7 +91,7 @@ func openFollow(o *options, log *slog.Logger) (_ *follower, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("no --cache-dir and no user cache directory: %w", err)
 		}
-		sum := sha256.Sum256([]byte(source.Redact(o.git) + "\n" + o.branch + "\n" + o.path))
+		sum := sha256.Sum256([]byte(credentials.Redact(o.git) + "\n" + o.branch + "\n" + o.path))
 		cacheDir = filepath.Join(base, "permsets", hex.EncodeToString(sum[:8]))
 	}
 	if cacheDir != "" {

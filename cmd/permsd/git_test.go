@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -316,8 +317,57 @@ func TestGitKilledThenRemoteGone(t *testing.T) {
 	d.stop(t)
 }
 
-// A token in the URL and in PERMSETS_GIT_TOKEN: neither appears in any log line, in the status,
-// in the metrics or in the cache directory.
+// A cache directory from an old run, readable by others (0755, a 0644 bundle and clone): once
+// permsd has started on it, it and everything in it, the new clone included, is private.
+func TestGitCacheDirMadePrivate(t *testing.T) {
+	remote := newGitRemote(t)
+	cache := filepath.Join(t.TempDir(), "cache")
+	if err := os.MkdirAll(filepath.Join(cache, "repo.git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{live.PersistedBundle, live.PersistedInfo, "repo.git/stale"} {
+		if err := os.WriteFile(filepath.Join(cache, f), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{cache, filepath.Join(cache, "repo.git")} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := launch(t, nil, "--git", remote.Bare, "--branch", "live", "--path", "access", "--poll", "1h", "--cache-dir", cache)
+	first := d.waitGitStatus(t, "", "the first revision", func(s gitStatus) bool { return s.Revision != "" })
+	for deadline := time.Now().Add(10 * time.Second); gitPersistedRevision(t, cache) != first.Revision; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not persisted")
+		}
+	}
+	d.stop(t)
+	n := 0
+	err := filepath.WalkDir(cache, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 || e.IsDir() && info.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %o", p, info.Mode().Perm())
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("only %d entries in the cache: no clone?", n)
+	}
+}
+
+// A token in the URL (as the password, or as a query value) and in PERMSETS_GIT_TOKEN: neither
+// appears in any log line, in the status, in the metrics or in the cache directory.
 func TestGitCredentialsNeverShown(t *testing.T) {
 	const urlSecret, envSecret = "url-s3cret-Zq9", "env-s3cret-Xw7"
 	var gotAuth atomic.Bool
@@ -330,45 +380,50 @@ func TestGitCredentialsNeverShown(t *testing.T) {
 	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	gitURL := "http://x-access-token:" + urlSecret + "@" + u.Host + "/org/repo.git"
-	cache := t.TempDir()
-	d := launch(t, []string{"PERMSETS_GIT_TOKEN=" + envSecret}, "--git", gitURL, "--branch", "live", "--poll", "50ms", "--git-timeout", "2s",
-		"--cache-dir", cache, "--log-level", "debug")
-	st := d.waitGitStatus(t, "", "the failure in the status", func(s gitStatus) bool { return s.LastError != "" })
-	if !strings.Contains(st.LastError, "fetch http://x-access-token:xxxxx@"+u.Host+"/org/repo.git") {
-		t.Errorf("last_error %q", st.LastError)
-	}
-	if err := syscall.Kill(d.cmd.Process.Pid, syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	_, status := gitGet(t, d.url+"/v1/status", "")
-	_, metrics := gitGet(t, d.url+"/metrics", "")
-	d.stop(t)
-	if !gotAuth.Load() {
-		t.Error("the token of PERMSETS_GIT_TOKEN was not sent")
-	}
-	var files bytes.Buffer
-	_ = filepath.Walk(cache, func(p string, info os.FileInfo, err error) error {
-		if err == nil && info.Mode().IsRegular() {
-			data, _ := os.ReadFile(p)
-			files.Write(data)
+	for _, tc := range []struct{ gitURL, shown string }{
+		{"http://x-access-token:" + urlSecret + "@" + u.Host + "/org/repo.git", "fetch http://x-access-token:xxxxx@" + u.Host + "/org/repo.git"},
+		{"http://" + u.Host + "/org/repo.git?private_token=" + urlSecret, "fetch http://" + u.Host + "/org/repo.git?private_token=xxxxx"},
+	} {
+		gotAuth.Store(false)
+		cache := t.TempDir()
+		d := launch(t, []string{"PERMSETS_GIT_TOKEN=" + envSecret}, "--git", tc.gitURL, "--branch", "live", "--poll", "50ms", "--git-timeout", "2s",
+			"--cache-dir", cache, "--log-level", "debug")
+		st := d.waitGitStatus(t, "", "the failure in the status", func(s gitStatus) bool { return s.LastError != "" })
+		if !strings.Contains(st.LastError, tc.shown) {
+			t.Errorf("last_error %q, want %q", st.LastError, tc.shown)
 		}
-		return nil
-	})
-	for what, text := range map[string]string{"the log": d.stderr.String(), "/v1/status": string(status), "/metrics": string(metrics), "the cache directory": files.String()} {
-		for _, secret := range []string{urlSecret, envSecret} {
-			if strings.Contains(text, secret) {
-				t.Errorf("%s shows a secret:\n%s", what, text)
+		if err := syscall.Kill(d.cmd.Process.Pid, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		_, status := gitGet(t, d.url+"/v1/status", "")
+		_, metrics := gitGet(t, d.url+"/metrics", "")
+		d.stop(t)
+		if !gotAuth.Load() {
+			t.Error("the token of PERMSETS_GIT_TOKEN was not sent")
+		}
+		var files bytes.Buffer
+		_ = filepath.Walk(cache, func(p string, info os.FileInfo, err error) error {
+			if err == nil && info.Mode().IsRegular() {
+				data, _ := os.ReadFile(p)
+				files.Write(data)
+			}
+			return nil
+		})
+		for what, text := range map[string]string{"the log": d.stderr.String(), "/v1/status": string(status), "/metrics": string(metrics), "the cache directory": files.String()} {
+			for _, secret := range []string{urlSecret, envSecret} {
+				if strings.Contains(text, secret) {
+					t.Errorf("%s: %s shows a secret:\n%s", tc.gitURL, what, text)
+				}
 			}
 		}
-	}
-	if os.Getenv("PERMSD_TEST_SHOW_LOG") != "" {
-		t.Logf("log:\n%s\nstatus: %s", d.stderr.String(), status)
-	}
-	lines := strings.Count(d.stderr.String(), "\n")
-	if lines < 3 {
-		t.Errorf("only %d log lines: the test greps nothing", lines)
+		if os.Getenv("PERMSD_TEST_SHOW_LOG") != "" {
+			t.Logf("log:\n%s\nstatus: %s", d.stderr.String(), status)
+		}
+		lines := strings.Count(d.stderr.String(), "\n")
+		if lines < 3 {
+			t.Errorf("only %d log lines: the test greps nothing", lines)
+		}
 	}
 }
 

@@ -35,7 +35,10 @@ const (
 	exitUsage = 64
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+func main() {
+	privateUmask()
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
 
 type options struct {
 	dir            string

@@ -24,6 +24,7 @@ import (
 // signals and stop it by its PID.
 func TestMain(m *testing.M) {
 	if os.Getenv("PERMSD_TEST_MAIN") == "1" {
+		privateUmask() // as main does
 		os.Exit(run(os.Args[1:], os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -7,10 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
+	"github.com/permsets/permsets/internal/credentials"
 	"github.com/permsets/permsets/source"
 )
 
@@ -62,7 +61,7 @@ type GitSource struct {
 	repoDir           string
 	poll, timeout     time.Duration
 	auth              transport.AuthMethod
-	secrets           []string // to scrub from messages
+	scrubber          *credentials.Scrubber // the URL's credentials and the environment's token
 	log               *slog.Logger
 	out               chan struct{} // capacity 1: signals coalesce
 
@@ -137,10 +136,8 @@ func NewGitSource(o GitOptions) (*GitSource, error) {
 		auth:    o.Auth,
 		out:     make(chan struct{}, 1),
 	}
-	s.secrets = urlSecrets(o.URL)
-	if tok := os.Getenv("PERMSETS_GIT_TOKEN"); tok != "" {
-		s.secrets = append(s.secrets, tok, url.QueryEscape(tok), url.PathEscape(tok))
-	}
+	_, token := credentials.FromEnv()
+	s.scrubber = credentials.NewScrubber(o.URL, token)
 	if s.auth == nil {
 		auth, err := source.AuthFromEnv(o.URL)
 		if err != nil {
@@ -153,52 +150,13 @@ func NewGitSource(o GitOptions) (*GitSource, error) {
 	return s, nil
 }
 
-// urlSecrets is the password in a URL's user information, as written and decoded; in an
-// http(s) URL without a password, the user, which go-git sends as HTTP basic auth: a token.
-func urlSecrets(raw string) []string {
-	var out []string
-	if ep, err := transport.NewEndpoint(raw); err == nil && ep.Password != "" {
-		out = append(out, ep.Password, url.QueryEscape(ep.Password), url.PathEscape(ep.Password))
-	}
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			out = append(out, pw, url.QueryEscape(pw), url.PathEscape(pw))
-		} else if tok := u.User.Username(); !ok && tok != "" && (u.Scheme == "http" || u.Scheme == "https") {
-			out = append(out, tok, url.QueryEscape(tok), url.PathEscape(tok))
-		}
-	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-			rest = rest[:j]
-		}
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" {
-				out = append(out, pw)
-			}
-		}
-	}
-	return out
-}
-
-// userinfoPassword matches the password of any URL's user information in a message.
-var userinfoPassword = regexp.MustCompile(`(://[^/@\s:"']*):[^/@\s"']*@`)
-
-// scrub removes the credentials from a message: the URL is shown redacted, and no password or
-// token survives, in any encoding.
-func (s *GitSource) scrub(msg string) string {
-	msg = strings.ReplaceAll(msg, s.url, source.Redact(s.url))
-	for _, sec := range s.secrets {
-		if len(sec) >= 1 {
-			msg = strings.ReplaceAll(msg, sec, "xxxxx")
-		}
-	}
-	return userinfoPassword.ReplaceAllString(msg, "${1}:xxxxx@")
-}
+// scrub removes the credentials from a message: the URL is shown redacted, and no password,
+// token or query value survives, in any encoding (credentials.Scrubber).
+func (s *GitSource) scrub(msg string) string { return s.scrubber.Scrub(msg) }
 
 // String is "git URL@BRANCH", plus " path SUBDIR" with a path; the URL redacted.
 func (s *GitSource) String() string {
-	str := "git " + source.Redact(s.url) + "@" + s.branch
+	str := "git " + credentials.Redact(s.url) + "@" + s.branch
 	if s.path != "" {
 		str += " path " + s.path
 	}
@@ -335,12 +293,18 @@ func (s *GitSource) fetchLocked() (plumbing.Hash, error) {
 		}
 		return plumbing.ZeroHash, &fetchError{msg: s.scrub(fmt.Sprintf("fetch %s: %v", s.url, err)), err: err}
 	}
+	if err == nil {
+		// go-git writes its pack files 0444 whatever the umask: the clone is user data.
+		if err := privateDir(s.repoDir); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
 	ref, err := repo.Storer.Reference(tracking)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s: branch %s: %s", source.Redact(s.url), s.branch, s.scrub(err.Error()))
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s: branch %s: %s", credentials.Redact(s.url), s.branch, s.scrub(err.Error()))
 	}
 	if _, err := repo.CommitObject(ref.Hash()); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s: commit %s of %s: %s", source.Redact(s.url), ref.Hash(), s.branch, s.scrub(err.Error()))
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s: commit %s of %s: %s", credentials.Redact(s.url), ref.Hash(), s.branch, s.scrub(err.Error()))
 	}
 	return ref.Hash(), nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -294,6 +296,65 @@ func TestGitScrub(t *testing.T) {
 	for _, msg := range []string{"fetch https://ghp_token123@example.com/org/repo.git: denied", "user ghp_token123 refused"} {
 		if got := src.scrub(msg); strings.Contains(got, "ghp_token123") {
 			t.Errorf("scrub(%q) = %q: shows the token", msg, got)
+		}
+	}
+
+	// Secrets written unescaped ("/" in a password, "?" in a token) and tokens in the query.
+	for _, tc := range []struct{ url, want, secret string }{
+		{"https://user:pa/ss-Zq9@example.com/org/repo.git", "", "ss-Zq9"}, // not a URL go-git reads
+		{"https://tok?en-Xw7@example.com/x", "git https://xxxxx@live", "en-Xw7"},
+		{"https://example.com/org/repo.git?private_token=glpat-Qq1", "git https://example.com/org/repo.git?private_token=xxxxx@live", "glpat-Qq1"},
+		{"https://example.com/r.git?access_token=at-Rr2&x=1", "git https://example.com/r.git?access_token=xxxxx&x=xxxxx@live", "at-Rr2"},
+	} {
+		src, err := NewGitSource(GitOptions{URL: tc.url, Branch: "live", CacheDir: t.TempDir()})
+		if tc.want == "" {
+			if err == nil || strings.Contains(err.Error(), tc.secret) || !strings.Contains(err.Error(), "https://xxxxx@example.com/org/repo.git") {
+				t.Errorf("NewGitSource(%s): %v", tc.url, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := src.String(); s != tc.want {
+			t.Errorf("String %q, want %q", s, tc.want)
+		}
+		if got := src.scrub("fetch " + tc.url + ": denied (" + tc.secret + ")"); strings.Contains(got, tc.secret) {
+			t.Errorf("scrub of %s: %q", tc.url, got)
+		}
+	}
+}
+
+// The URL shapes whose credentials older redaction showed, through a real fetch: neither the
+// error, nor the status, nor the log shows them, even when the server echoes what it was sent.
+func TestGitCredentialShapesNeverShown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied: "+r.URL.String()+" "+r.Header.Get("Authorization"), http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	// A password with "/" is refused at once (go-git does not read the URL), scrubbed.
+	if _, err := NewGitSource(GitOptions{URL: "http://user:pa/ss-Zq9@" + host + "/org/repo.git", Branch: "live", CacheDir: t.TempDir()}); err == nil || strings.Contains(err.Error(), "ss-Zq9") {
+		t.Errorf("NewGitSource: %v", err)
+	}
+	for _, tc := range []struct{ url, secret string }{
+		{"http://" + host + "/org/repo.git?private_token=glpat-Qq1", "glpat-Qq1"},
+		{"http://" + host + "/org/repo.git?access_token=at-Rr2", "at-Rr2"},
+		{"http://bot:Pw-Ee3@" + host + "/org/repo.git?token=Tk-Ff4", "Tk-Ff4"},
+	} {
+		h := newGitHarness(t, GitOptions{URL: tc.url, Branch: "live", Poll: time.Hour, Timeout: 2 * time.Second})
+		err := h.r.LoadOnce(context.Background())
+		if err == nil {
+			t.Fatalf("%s: no error", tc.url)
+		}
+		st := h.state.Status()
+		for what, text := range map[string]string{"the error": err.Error(), "last_error": st.LastError, "source": st.Source, "the log": h.logs.String()} {
+			if strings.Contains(text, tc.secret) || strings.Contains(text, "Pw-Ee3") {
+				t.Errorf("%s: %s shows a secret: %s", tc.url, what, text)
+			}
+		}
+		if st.LastError == "" || !strings.Contains(st.LastError, "fetch http://") {
+			t.Errorf("%s: last_error %q", tc.url, st.LastError)
 		}
 	}
 }

@@ -6,16 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 )
 
-// LockDir takes an exclusive lock on dir (a lock file in it), so that two daemons never share a
-// cache directory; the lock goes with the process. Close releases it.
+// LockDir makes dir private (privateDir) and takes an exclusive lock on it (a lock file in it),
+// so that two daemons never share a cache directory; the lock goes with the process. Close
+// releases it.
 func LockDir(dir string) (io.Closer, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cache directory: %w", err)
+	if err := privateDir(dir); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -29,4 +31,45 @@ func LockDir(dir string) (io.Closer, error) {
 		return nil, fmt.Errorf("cache directory %s: lock: %w", dir, err)
 	}
 	return f, nil
+}
+
+// privateDir creates dir (0700) when missing, and makes it and all it holds private to this
+// process's user: the clone is user data. Directories become 0700 and files lose their group and
+// other bits (a file permsd writes is 0600); symbolic links inside are left alone and not
+// followed. A cache directory, or anything in it, that belongs to another user cannot be made
+// private: that is an error, and nothing is served from it.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	uid := os.Geteuid()
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("cache directory %s: %w", dir, err)
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("cache directory %s: %w", dir, err)
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+			return fmt.Errorf("cache directory %s: %s belongs to uid %d, not to permsd's uid %d, so it cannot be made private (0700): chown it to uid %d, or choose a --cache-dir permsd creates", dir, p, st.Uid, uid, uid)
+		}
+		want := info.Mode().Perm() &^ 0o077
+		if d.IsDir() {
+			want = 0o700
+		}
+		if info.Mode().Perm() != want {
+			if err := os.Chmod(p, want); err != nil {
+				return fmt.Errorf("cache directory %s: making %s private: %w", dir, p, err)
+			}
+		}
+		return nil
+	})
 }

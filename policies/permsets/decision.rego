@@ -398,9 +398,10 @@ _holding_grants_unconditionally(h, perm) if {
 	grant.unconditional
 }
 
-# Holdings of enabled sets that have not expired at now. A user's holdings are ids of the
-# instance's holding records; each record carries its set's enabled and superuser flags,
-# and expires_ns (the largest int64 when it never expires).
+# Holdings of enabled sets that have not expired at now: a holding is active while
+# expires_ns > now, so from the instant of its expiry on it grants nothing. A user's holdings
+# are ids of the instance's holding records; each record carries its set's enabled and
+# superuser flags, and expires_ns (the largest int64 when it never expires).
 _active_holdings(user, instance, now) := [h |
 	records := index.instances[instance].records
 	some id in index.instances[instance].holdings[user]

@@ -29,9 +29,31 @@ test_fail_expired_assignment if {
 	_denied(inp)
 }
 
+# An assignment grants while the time is before expires: at exactly expires it has expired
+# (and one nanosecond before it still grants), whatever the offset the time is written with.
 test_fail_expired_at_the_instant_it_ends if {
-	_denied({"user": "tomas", "instance": "a", "permission": "people=read", "time": "2026-01-01T00:00:00Z"})
+	inp := {"user": "tomas", "instance": "a", "permission": "people=read", "time": "2026-01-01T00:00:00Z"}
+	_decision(inp) == {
+		"allow": false,
+		"permission": "people=read",
+		"grants": [],
+		"missing": [],
+		"reason": "tomas holds sets on a, but none is enabled and unexpired",
+	}
+	_denied(inp)
+	_denied({"user": "tomas", "instance": "a", "permission": "people=read", "time": "2025-12-31T23:00:00-01:00"})
+	_denied({"user": "kwame", "instance": "a", "permission": "users=delete", "time": "2027-01-01T00:00:00Z"})
+	_denied({"user": "kwame", "instance": "a", "method": "DELETE", "path": "/users/42", "time": "2027-01-01T00:00:00Z"})
+}
+
+test_success_unexpired_one_nanosecond_before_the_instant if {
+	_allowed({"user": "tomas", "instance": "a", "permission": "people=read", "time": "2025-12-31T23:59:59.999999999Z"})
 	_allowed({"user": "tomas", "instance": "a", "permission": "people=read", "time": "2025-12-31T23:59:59.999Z"})
+	_allowed({"user": "kwame", "instance": "a", "permission": "users=delete", "time": "2026-12-31T23:59:59.999999999Z"})
+	_allowed({
+		"user": "kwame", "instance": "a", "method": "DELETE", "path": "/users/42",
+		"time": "2026-12-31T23:59:59.999999999Z",
+	})
 }
 
 test_success_expiring_in_the_future if {

@@ -255,6 +255,22 @@ test_success_who_can_excludes_suspended_disabled_expired if {
 	]
 }
 
+# At exactly expires the assignment has expired for the listings too; one nanosecond before it
+# has not.
+test_fail_listings_at_the_instant_it_ends if {
+	_effective({"user": "tomas", "instance": "a", "time": "2026-01-01T00:00:00Z"}) == {"sets": [], "permissions": []}
+	every entry in _who_can({"instance": "a", "permission": "people=read", "time": "2026-01-01T00:00:00Z"}) {
+		entry.user != "tomas"
+	}
+}
+
+test_success_listings_one_nanosecond_before_the_instant if {
+	instant := "2025-12-31T23:59:59.999999999Z"
+	_effective({"user": "tomas", "instance": "a", "time": instant}).sets == ["staffer"]
+	tomas := {"user": "tomas", "grants": [{"set": "staffer", "via": "direct"}]}
+	tomas in _who_can({"instance": "a", "permission": "people=read", "time": instant})
+}
+
 test_success_who_can_with_resource if {
 	_who_can({
 		"instance": "a", "permission": "people=read", "time": _between,

@@ -31,7 +31,7 @@ _expiry_text(c, expires_ns) := concat(" ", [
 ]) if {
 	expires_ns <= now_ns
 } else := concat(" ", [
-	sprintf("assignment %s (%s) expires %s, within %s: after that it no longer gives %s to %s on %s.", [
+	sprintf("assignment %s (%s) expires %s, within %s: from then on it no longer gives %s to %s on %s.", [
 		c.id, lib.at(c.after), c.after_object.expires, _days(after.repository.expiringWithinNs),
 		concat(", ", c.after_object.permissionSets), lib.people(c.after_object.users), c.after_object.instance,
 	]),

@@ -23,7 +23,7 @@ test_fail_expiring_assignment if {
 		"line": 1,
 		"message": concat(" ", [
 			"assignment quarter-end (assignments/quarter-end.yaml:1) expires 2026-12-10T00:00:00Z, within 14 days:",
-			"after that it no longer gives finance, events to alice, bob on hq.",
+			"from then on it no longer gives finance, events to alice, bob on hq.",
 			"Set a later expires if the access should last.",
 		]),
 	}}
