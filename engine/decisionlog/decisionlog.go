@@ -51,9 +51,13 @@ type Event struct {
 	RequestedBy     string                       `json:"requested_by,omitempty"`
 	Timestamp       time.Time                    `json:"timestamp"`
 	Metrics         map[string]any               `json:"metrics,omitempty"`
+	Custom          map[string]any               `json:"custom,omitempty"` // {"common_input": true} on a batch's common line
 	Commit          string                       `json:"commit,omitempty"`
 	Generation      uint64                       `json:"generation"`
 }
+
+// commonCustom marks the line of a batch's common_input (read only, shared by every such line).
+var commonCustom = map[string]any{"common_input": true}
 
 // Options configure a Writer.
 type Options struct {
@@ -301,6 +305,9 @@ func (w *Writer) event(e server.Entry) *Event {
 		Metrics:         e.Metrics,
 		Commit:          e.Commit,
 		Generation:      e.Generation,
+	}
+	if e.Common {
+		ev.Custom = commonCustom
 	}
 	applyAll(w.mask, ev)
 	return ev

@@ -488,3 +488,42 @@ func TestRegistryConflict(t *testing.T) {
 		t.Fatal("registered the counters twice")
 	}
 }
+
+// TestCommonLine: a batch's common_input is a line of OPA's shape marked by custom.common_input,
+// masked as the items' inputs are.
+func TestCommonLine(t *testing.T) {
+	var out testutil.SyncBuffer
+	ms, _ := ParseMasks("/input/password")
+	w, err := New(&out, Options{Mask: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in any = map[string]any{"instance": "hq", "password": "pw"}
+	w.Log(server.Entry{DecisionID: "b1", BatchDecisionID: "b1", Common: true, Path: "permsets/allow", Input: &in,
+		Revision: "r1", Timestamp: time.Now().UTC()})
+	w.Log(entry("d1"))
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ls := lines(out.String())
+	if len(ls) != 2 {
+		t.Fatalf("%d lines", len(ls))
+	}
+	for i, l := range ls {
+		var ev Event
+		d := json.NewDecoder(strings.NewReader(l))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&ev); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if common := i == 0; (ev.Custom["common_input"] == true) != common || len(ev.Custom) > 1 {
+			t.Fatalf("line %d: custom %v", i, ev.Custom)
+		}
+		if (*ev.Input).(map[string]any)["password"] != nil || !reflect.DeepEqual(ev.Erased, []string{"/input/password"}) {
+			t.Fatalf("line %d not masked: %s", i, l)
+		}
+	}
+	if !strings.Contains(ls[0], `"decision_id":"b1","batch_decision_id":"b1"`) || strings.Contains(ls[0], `"result"`) {
+		t.Fatalf("common line %s", ls[0])
+	}
+}

@@ -46,6 +46,10 @@ const (
 	MaxInputDepth = 64
 	// MaxBatchInputs is the most inputs one batch request may carry; more is 400.
 	MaxBatchInputs = 1000
+	// MaxBatchMergeCost bounds the work of merging a batch's common_input into its inputs, in
+	// object pairs built (mergeCost; a long number or string counts for more): about 2 million,
+	// a few tenths of a second. Past it the batch is 400, before anything is evaluated.
+	MaxBatchMergeCost = 2_000_000
 )
 
 // CodeRequestTooLarge is the error code of 413 answers. OPA itself answers an oversized body
@@ -70,8 +74,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Log receives errors (at Error) and one line per request (at Debug); nil discards.
 	Log *slog.Logger
-	// DecisionLog, when set, is called once per decision (once per batch item), synchronously,
-	// before the response is written: it should hand the entry off rather than block.
+	// DecisionLog, when set, is called once per decision (once per batch item, and once more
+	// for a batch's common_input, see Entry), synchronously, before the response is written: it
+	// should hand the entry off rather than block.
 	DecisionLog func(Entry)
 }
 
