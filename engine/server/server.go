@@ -78,6 +78,18 @@ type Options struct {
 	// for a batch's common_input, see Entry), synchronously, before the response is written: it
 	// should hand the entry off rather than block.
 	DecisionLog func(Entry)
+	// DecisionLogStatus, when set, reports the decision log's counters in /v1/status.
+	DecisionLogStatus func() DecisionLogStatus
+}
+
+// DecisionLogStatus is the decision log's part of /v1/status: entries written, dropped (the
+// buffer was full) and lost to write errors, and the bytes its buffer holds and may hold.
+type DecisionLogStatus struct {
+	Written       uint64 `json:"written"`
+	Dropped       uint64 `json:"dropped"`
+	Failed        uint64 `json:"failed"`
+	BufferedBytes int64  `json:"buffered_bytes"`
+	BufferBytes   int64  `json:"buffer_bytes"`
 }
 
 type handler struct {
@@ -88,6 +100,7 @@ type handler struct {
 	maxBody     int64
 	log         *slog.Logger
 	decisionLog func(Entry)
+	dlStatus    func() DecisionLogStatus
 	metrics     *metrics
 	promHandler http.Handler
 	build       buildInfo
@@ -108,6 +121,7 @@ func New(o Options) (http.Handler, error) {
 		maxBody:     o.MaxBodyBytes,
 		log:         o.Log,
 		decisionLog: o.DecisionLog,
+		dlStatus:    o.DecisionLogStatus,
 		build:       readBuildInfo(),
 	}
 	if h.maxBody == 0 {
