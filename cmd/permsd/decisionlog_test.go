@@ -27,6 +27,9 @@ func TestDecisionLogFlagsAreUsageErrors(t *testing.T) {
 		{note: "outside the event", args: []string{"--decision-log", "-", "--decision-log-mask", "/input/a,/request/b"}, want: "/input or /result"},
 		{note: "bad escape", args: []string{"--decision-log", "-", "--decision-log-mask", "/input/%zz"}, want: "bad escape"},
 		{note: "mask without a log", args: []string{"--decision-log-mask", "/input/password"}, want: "needs --decision-log"},
+		{note: "buffer without a log", args: []string{"--decision-log-buffer-bytes", "1048576"}, want: "needs --decision-log"},
+		{note: "no buffer", args: []string{"--decision-log", "-", "--decision-log-buffer-bytes", "0"}, want: "must be positive"},
+		{note: "negative buffer", args: []string{"--decision-log", "-", "--decision-log-buffer-bytes", "-1"}, want: "must be positive"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			var errb bytes.Buffer
@@ -73,7 +76,11 @@ func TestDecisionLogEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev, _ := status(t, d.url)["revision"].(string)
+	st := status(t, d.url)
+	rev, _ := st["revision"].(string)
+	if dl, _ := st["decision_log"].(map[string]any); dl == nil || dl["dropped"] != 0.0 || dl["buffer_bytes"] != float64(decisionlog.DefaultBufferBytes) {
+		t.Errorf("/v1/status decision_log %v", st["decision_log"])
+	}
 	metrics := fetchText(t, d.url+"/metrics")
 	if !strings.Contains(metrics, "permsd_decision_logs_dropped_total 0") {
 		t.Errorf("/metrics without permsd_decision_logs_dropped_total 0:\n%s", metrics)

@@ -66,7 +66,7 @@ Usage:
   permsd --dir DIR [--cache-dir DIR] [--addr 127.0.0.1:8181] [--token-file F] [--tls-cert F --tls-key F] [--allow-input-time]
   permsd --git URL --branch BRANCH [--path SUBDIR] [--poll 30s] [--git-timeout 30s] [--cache-dir DIR]
          [--webhook-secret-file F] [the other flags of --dir but --debounce]
-         [--decision-log FILE|- [--decision-log-mask /input/password,...]]
+         [--decision-log FILE|- [--decision-log-mask /input/password,...] [--decision-log-buffer-bytes 67108864]]
 
 Example:
   permsd --dir examples/nation
@@ -158,7 +158,8 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 		return err
 	}
 	defer closeDecisionLog(dl, log)
-	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log, DecisionLog: dl.Hook()})
+	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log,
+		DecisionLog: dl.Hook(), DecisionLogStatus: dl.StatusFunc()})
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,11 @@
 // with permsd's commit and generation.
 //
 // The server calls Writer.Log synchronously for every decision, so Log only hands the entry
-// to a bounded buffer read by one writer goroutine; when the buffer is full the entry is
-// dropped and counted (permsd_decision_logs_dropped_total), and the request never waits. Masks
-// are applied by the writer goroutine, on copies: entries are shared with the response.
+// to a buffer read by one writer goroutine. The buffer is bounded in bytes (an estimate of the
+// memory each entry holds, see entrySize) as well as in entries; when either bound is reached
+// the entry is dropped and counted (permsd_decision_logs_dropped_total), and the request never
+// waits. Masks are applied by the writer goroutine, on copies: entries are shared with the
+// response.
 package decisionlog
 
 import (
@@ -30,6 +32,10 @@ import (
 // DefaultBuffer is how many entries wait for the writer when Options.Buffer is 0.
 const DefaultBuffer = 10000
 
+// DefaultBufferBytes is how much memory the entries waiting for the writer may hold when
+// Options.BufferBytes is 0.
+const DefaultBufferBytes = 64 << 20
+
 // flushBytes is how much encoded output the writer gathers before writing it out even while
 // more entries wait.
 const flushBytes = 256 << 10
@@ -51,9 +57,13 @@ type Event struct {
 	RequestedBy     string                       `json:"requested_by,omitempty"`
 	Timestamp       time.Time                    `json:"timestamp"`
 	Metrics         map[string]any               `json:"metrics,omitempty"`
+	Custom          map[string]any               `json:"custom,omitempty"` // {"common_input": true} on a batch's common line
 	Commit          string                       `json:"commit,omitempty"`
 	Generation      uint64                       `json:"generation"`
 }
+
+// commonCustom marks the line of a batch's common_input (read only, shared by every such line).
+var commonCustom = map[string]any{"common_input": true}
 
 // Options configure a Writer.
 type Options struct {
@@ -62,6 +72,10 @@ type Options struct {
 	// Buffer is how many entries may wait for the writer; 0 means DefaultBuffer. Past it,
 	// entries are dropped and counted.
 	Buffer int
+	// BufferBytes is how much memory the entries waiting for the writer (or in its unwritten
+	// output) may hold, by entrySize's estimate; 0 means DefaultBufferBytes. An entry that
+	// would take the buffer past it is dropped and counted.
+	BufferBytes int64
 	// Labels are the events' labels, over the defaults "id" (random, one per Writer, as
 	// OPA's instance id) and "version" (the engine version).
 	Labels map[string]string
@@ -81,7 +95,9 @@ type Writer struct {
 	labels map[string]string
 	log    *slog.Logger
 
-	ch        chan server.Entry
+	ch        chan queued
+	maxBytes  int64
+	held      atomic.Int64 // estimated bytes of the entries in ch and in the writer's unwritten output
 	stop      chan struct{}
 	done      chan struct{}
 	closed    atomic.Bool
@@ -89,7 +105,13 @@ type Writer struct {
 	closeErr  error // set by the writer goroutine before done is closed
 	reported  atomic.Bool
 
-	written, dropped, failed prometheus.Counter
+	written, dropped, failed atomic.Uint64
+}
+
+// queued is an entry waiting for the writer, with its estimated size.
+type queued struct {
+	e    server.Entry
+	size int64
 }
 
 // Open starts a Writer appending to path (created 0600), or writing to stdout when path is
@@ -120,27 +142,26 @@ func newWriter(out io.Writer, closer *os.File, o Options) (*Writer, error) {
 	if o.Buffer == 0 {
 		o.Buffer = DefaultBuffer
 	}
+	if o.BufferBytes < 0 {
+		return nil, fmt.Errorf("decision log: buffer of %d bytes is negative", o.BufferBytes)
+	}
+	if o.BufferBytes == 0 {
+		o.BufferBytes = DefaultBufferBytes
+	}
 	w := &Writer{
-		out:    out,
-		closer: closer,
-		mask:   o.Mask,
-		labels: map[string]string{"id": server.NewID(), "version": engine.Version},
-		log:    o.Log,
-		ch:     make(chan server.Entry, o.Buffer),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
-		written: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "permsd_decision_logs_written_total",
-			Help: "Decision-log entries written.",
-		}),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "permsd_decision_logs_dropped_total",
-			Help: "Decision-log entries dropped because the buffer was full (or the log closed).",
-		}),
-		failed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "permsd_decision_logs_failed_total",
-			Help: "Decision-log entries lost to a write or encoding error.",
-		}),
+		out:      out,
+		closer:   closer,
+		mask:     o.Mask,
+		labels:   map[string]string{"id": server.NewID(), "version": engine.Version},
+		log:      o.Log,
+		ch:       make(chan queued, o.Buffer),
+		maxBytes: o.BufferBytes,
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	counter := func(name, help string, v *atomic.Uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v.Load()) })
 	}
 	for k, v := range o.Labels {
 		w.labels[k] = v
@@ -149,7 +170,15 @@ func newWriter(out io.Writer, closer *os.File, o Options) (*Writer, error) {
 		w.log = slog.New(slog.DiscardHandler)
 	}
 	if o.Registry != nil {
-		cs := []prometheus.Collector{w.written, w.dropped, w.failed}
+		cs := []prometheus.Collector{
+			counter("permsd_decision_logs_written_total", "Decision-log entries written.", &w.written),
+			counter("permsd_decision_logs_dropped_total",
+				"Decision-log entries dropped because the buffer was full (or the log closed).", &w.dropped),
+			counter("permsd_decision_logs_failed_total", "Decision-log entries lost to a write or encoding error.", &w.failed),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "permsd_decision_logs_buffered_bytes",
+				Help: "Estimated memory held by the decision-log entries not yet written."},
+				func() float64 { return float64(w.held.Load()) }),
+		}
 		for i, c := range cs {
 			if err := o.Registry.Register(c); err != nil {
 				for _, r := range cs[:i] {
@@ -171,17 +200,39 @@ func (w *Writer) Hook() func(server.Entry) {
 	return w.Log
 }
 
-// Log hands e to the writer without blocking: when the buffer is full, or the log is closed,
-// e is dropped and counted. e is not modified, now or later.
+// StatusFunc returns Status as the server's Options.DecisionLogStatus, or nil for a nil
+// Writer.
+func (w *Writer) StatusFunc() func() server.DecisionLogStatus {
+	if w == nil {
+		return nil
+	}
+	return w.Status
+}
+
+// Status is what the log has written, dropped and lost, and the bytes its buffer holds.
+func (w *Writer) Status() server.DecisionLogStatus {
+	return server.DecisionLogStatus{Written: w.written.Load(), Dropped: w.dropped.Load(), Failed: w.failed.Load(),
+		BufferedBytes: w.held.Load(), BufferBytes: w.maxBytes}
+}
+
+// Log hands e to the writer without blocking: when the buffer is full (in entries or in
+// bytes), or the log is closed, e is dropped and counted. e is not modified, now or later.
 func (w *Writer) Log(e server.Entry) {
 	if w.closed.Load() {
-		w.dropped.Inc()
+		w.dropped.Add(1)
+		return
+	}
+	size := entrySize(&e)
+	if w.held.Add(size) > w.maxBytes {
+		w.held.Add(-size)
+		w.dropped.Add(1)
 		return
 	}
 	select {
-	case w.ch <- e:
+	case w.ch <- queued{e, size}:
 	default:
-		w.dropped.Inc()
+		w.held.Add(-size)
+		w.dropped.Add(1)
 	}
 }
 
@@ -216,7 +267,8 @@ func (w *Writer) run() {
 	defer close(w.done)
 	var (
 		buf     bytes.Buffer
-		pending int // entries in buf
+		pending int   // entries in buf
+		held    int64 // their estimated sizes, released once buf is written
 		failing bool
 	)
 	enc := json.NewEncoder(&buf)
@@ -228,30 +280,38 @@ func (w *Writer) run() {
 		_, err := w.out.Write(buf.Bytes())
 		switch {
 		case err != nil:
-			w.failed.Add(float64(pending))
+			w.failed.Add(uint64(pending))
 			if !failing {
 				failing = true
 				w.log.Error("decision log: write failed; entries are lost until writing works again", "error", err)
 			}
 		default:
-			w.written.Add(float64(pending))
+			w.written.Add(uint64(pending))
 			if failing {
 				failing = false
 				w.log.Info("decision log: writing again")
 			}
 		}
 		buf.Reset()
+		if buf.Cap() > 4*flushBytes {
+			buf = bytes.Buffer{} // do not keep the room a huge line took
+		}
 		pending = 0
+		w.held.Add(-held)
+		held = 0
 	}
-	write := func(e server.Entry) {
+	write := func(q queued) {
+		e := q.e
 		mark := buf.Len()
 		if err := enc.Encode(w.event(e)); err != nil {
 			buf.Truncate(mark)
-			w.failed.Inc()
+			w.failed.Add(1)
+			w.held.Add(-q.size)
 			w.log.Error("decision log: encoding an entry failed", "decision_id", e.DecisionID, "error", err)
 			return
 		}
 		pending++
+		held += q.size
 		if len(w.ch) == 0 || buf.Len() >= flushBytes {
 			flush()
 		}
@@ -301,6 +361,9 @@ func (w *Writer) event(e server.Entry) *Event {
 		Metrics:         e.Metrics,
 		Commit:          e.Commit,
 		Generation:      e.Generation,
+	}
+	if e.Common {
+		ev.Custom = commonCustom
 	}
 	applyAll(w.mask, ev)
 	return ev

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/permsets/permsets/internal/testutil"
 	"go/ast"
 	"go/parser"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -486,5 +488,150 @@ func TestRegistryConflict(t *testing.T) {
 	defer w.Close(context.Background())
 	if _, err := New(&testutil.SyncBuffer{}, Options{Registry: reg}); err == nil {
 		t.Fatal("registered the counters twice")
+	}
+}
+
+// TestCommonLine: a batch's common_input is a line of OPA's shape marked by custom.common_input,
+// masked as the items' inputs are.
+func TestCommonLine(t *testing.T) {
+	var out testutil.SyncBuffer
+	ms, _ := ParseMasks("/input/password")
+	w, err := New(&out, Options{Mask: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in any = map[string]any{"instance": "hq", "password": "pw"}
+	w.Log(server.Entry{DecisionID: "b1", BatchDecisionID: "b1", Common: true, Path: "permsets/allow", Input: &in,
+		Revision: "r1", Timestamp: time.Now().UTC()})
+	w.Log(entry("d1"))
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ls := lines(out.String())
+	if len(ls) != 2 {
+		t.Fatalf("%d lines", len(ls))
+	}
+	for i, l := range ls {
+		var ev Event
+		d := json.NewDecoder(strings.NewReader(l))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&ev); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if common := i == 0; (ev.Custom["common_input"] == true) != common || len(ev.Custom) > 1 {
+			t.Fatalf("line %d: custom %v", i, ev.Custom)
+		}
+		if (*ev.Input).(map[string]any)["password"] != nil || !reflect.DeepEqual(ev.Erased, []string{"/input/password"}) {
+			t.Fatalf("line %d not masked: %s", i, l)
+		}
+	}
+	if !strings.Contains(ls[0], `"decision_id":"b1","batch_decision_id":"b1"`) || strings.Contains(ls[0], `"result"`) {
+		t.Fatalf("common line %s", ls[0])
+	}
+}
+
+// heapInUse is the live heap after a collection (two: sync.Pool keeps what it held for one).
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// bigInput is a decoded input of about n bytes of JSON, distinct for each i.
+func bigInput(t *testing.T, i, n int) any {
+	t.Helper()
+	return decodeJSON(t, `{"user": "u`+strconv.Itoa(i)+`", "pad": "`+strings.Repeat("x", n)+`"}`)
+}
+
+// TestBufferBoundedInBytes replays a stalled sink under entries with 1 MiB inputs: the buffer
+// holds at most its bytes (it held every entry up to 10,000 of them, gigabytes), the rest are
+// dropped and counted, and Log never waits.
+func TestBufferBoundedInBytes(t *testing.T) {
+	bw := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	const bound = 16 << 20
+	w, err := New(bw, Options{BufferBytes: bound, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { close(bw.release); w.Close(context.Background()) })
+	before := heapInUse()
+	var slowest time.Duration
+	const n = 150
+	for i := range n {
+		e := entry(strconv.Itoa(i))
+		in := bigInput(t, i, 1<<20)
+		e.Input = &in
+		start := time.Now()
+		w.Log(e)
+		slowest = max(slowest, time.Since(start))
+		if i == 0 {
+			<-bw.entered // the writer is stuck writing the first entry, for good
+		}
+	}
+	held := heapInUse() - before
+	st := w.Status()
+	t.Logf("%d entries of 1 MiB: %d MiB live, %d bytes buffered by estimate, %d dropped, slowest Log %v",
+		n, held>>20, st.BufferedBytes, st.Dropped, slowest)
+	if held > bound+8<<20 {
+		t.Errorf("%d MiB live with a stalled sink, bound %d MiB", held>>20, bound>>20)
+	}
+	if st.BufferedBytes > bound || st.BufferedBytes < bound/2 || st.BufferBytes != bound {
+		t.Errorf("status %+v", st)
+	}
+	if kept := n - int(st.Dropped); kept < 8 || kept > 16 {
+		t.Errorf("%d entries kept (%d dropped) under %d MiB", kept, st.Dropped, bound>>20)
+	}
+	if got := counter(t, reg, "permsd_decision_logs_dropped_total"); got != float64(st.Dropped) {
+		t.Errorf("metric %v, status %d", got, st.Dropped)
+	}
+	if slowest > 100*time.Millisecond {
+		t.Errorf("Log took %v", slowest)
+	}
+	// An entry larger than the whole buffer is dropped at once.
+	w2, _ := New(&testutil.SyncBuffer{}, Options{BufferBytes: 1 << 20})
+	e := entry("huge")
+	in := bigInput(t, 0, 2<<20)
+	e.Input = &in
+	w2.Log(e)
+	w2.Log(entry("small"))
+	if err := w2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := w2.Status(); st.Dropped != 1 || st.Written != 1 || st.BufferedBytes != 0 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestEntrySizeHonest: entrySize is within a factor of two of the memory decoded inputs of
+// every shape hold.
+func TestEntrySizeHonest(t *testing.T) {
+	const n = 1 << 20
+	shapes := map[string]string{
+		"one string":    `{"pad": "` + strings.Repeat("x", n) + `"}`,
+		"small numbers": `{"pad": [` + strings.Repeat("0,", n/2) + `0]}`,
+		"many keys": func() string {
+			var b strings.Builder
+			b.WriteString("{")
+			for i := 0; b.Len() < n; i++ {
+				fmt.Fprintf(&b, `"k%d": "v", `, i)
+			}
+			return b.String() + `"end": true}`
+		}(),
+		"nested objects": `{"pad": [` + strings.Repeat(`{"id": "abcdefgh", "n": 1},`, n/27) + `{}]}`,
+		"strings":        `{"pad": [` + strings.Repeat(`"abcdefghijklmnop",`, n/19) + `""]}`,
+	}
+	for note, raw := range shapes {
+		before := heapInUse()
+		v := decodeJSON(t, raw)
+		live := heapInUse() - before
+		est := valueSize(v)
+		runtime.KeepAlive(v)
+		t.Logf("%s: %d bytes of JSON, %d live, %d estimated (%.2f)", note, len(raw), live, est, float64(est)/float64(live))
+		if est < live/2 || est > 2*live {
+			t.Errorf("%s: estimated %d bytes, %d live", note, est, live)
+		}
 	}
 }

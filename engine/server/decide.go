@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/server/types"
 
 	"github.com/permsets/permsets/engine"
@@ -80,9 +81,15 @@ func (h *handler) provenance(snap *snapshot.Snapshot) *Provenance {
 
 // Entry is one decision-log entry, in the shape of OPA's decision-log events, with permsd's
 // commit and generation. Its values are shared with the request: a hook must not modify them.
+//
+// A batch with a common_input gives one entry with Common set before its items' entries: its
+// Input is the common_input, its DecisionID the batch's id, and it has no result. Each item's
+// entry carries the item's own input; the input it was decided on is the common one merged
+// under it.
 type Entry struct {
 	DecisionID      string                `json:"decision_id"`
 	BatchDecisionID string                `json:"batch_decision_id,omitempty"`
+	Common          bool                  `json:"common,omitempty"` // a batch's common_input, not a decision
 	Revision        string                `json:"revision"`
 	Commit          string                `json:"commit,omitempty"`
 	Generation      uint64                `json:"generation"`
@@ -161,6 +168,28 @@ func (h *handler) record(r *http.Request, snap *snapshot.Snapshot, d *decision, 
 	h.decisionLog(e)
 }
 
+// recordCommon hands a batch's common_input to the decision log, once: its entry has the
+// batch's id as decision id and batch id, Common set, and no result; the items' entries carry
+// only their own inputs.
+func (h *handler) recordCommon(r *http.Request, snap *snapshot.Snapshot, path int, batchID string, common any) {
+	if h.decisionLog == nil {
+		return
+	}
+	h.decisionLog(Entry{
+		DecisionID:      batchID,
+		BatchDecisionID: batchID,
+		Common:          true,
+		Revision:        snap.Revision,
+		Commit:          snap.Commit,
+		Generation:      snap.Generation,
+		Bundles:         map[string]BundleInfo{engine.PolicyRoot: {Revision: snap.Revision}},
+		Path:            engine.PolicyRoot + "/" + engine.DecisionPaths[path],
+		Input:           &common,
+		RequestedBy:     r.RemoteAddr,
+		Timestamp:       time.Now().UTC(),
+	})
+}
+
 // data serves the Data API for one decision path: POST with {"input": ...}, or GET with the
 // input as the JSON of the query parameter "input".
 func (h *handler) data(w http.ResponseWriter, r *http.Request, rest string, q url.Values, pretty bool, start time.Time) {
@@ -194,7 +223,7 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, rest string, q ur
 	if raw != nil {
 		v, e := decodeInput(raw)
 		if e == nil {
-			d.input, e = h.finishInput(v)
+			d.input, e = h.finishInput(v, nil)
 		}
 		if e != nil {
 			e.write(w, pretty)
@@ -237,6 +266,13 @@ type batchItem struct {
 	status         int
 }
 
+// batchInput is one decoded input of a batch.
+type batchInput struct {
+	value    any
+	err      *apiError
+	decoding time.Duration
+}
+
 // batch serves POST /v1/batch/data/{path}: {"inputs": {ID: input}, "common_input": {...}}.
 // The answer is 200 when every item succeeded, 500 when every one failed with 500, 207
 // otherwise; each item answers as a single request would, a bad one with its own error.
@@ -272,17 +308,26 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 		badRequest("a batch holds at most %d inputs, not %d", MaxBatchInputs, len(req.Inputs)).write(w, pretty)
 		return
 	}
-	var common map[string]any
+	// common_input is decoded and converted once, and logged once (recordCommon); each item is
+	// merged with it at the value level.
+	var common ast.Object
+	var commonValue any
 	if len(req.CommonInput) > 0 && string(req.CommonInput) != "null" {
 		v, e := decodeInput(req.CommonInput)
 		if e != nil {
 			badRequest("common_input: %s", e.body.Message).write(w, pretty)
 			return
 		}
-		if common, ok = v.(map[string]any); !ok {
+		if _, ok := v.(map[string]any); !ok {
 			badRequest("common_input must be an object").write(w, pretty)
 			return
 		}
+		val, err := ast.InterfaceToValue(v)
+		if err != nil {
+			badRequest("common_input: %v", err).write(w, pretty)
+			return
+		}
+		common, commonValue = val.(ast.Object), v
 	}
 	var prov *Provenance
 	if boolParam(q, "provenance") {
@@ -295,21 +340,40 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // a stable order of evaluation and of decision-log entries
+	// Every input is decoded before anything is evaluated, so that a batch whose merging would
+	// cost too much is refused whole.
+	items := make([]batchInput, len(ids))
+	cost, memo := 0, map[ast.Object]int{}
+	for i, id := range ids {
+		t := time.Now()
+		items[i].value, items[i].err = decodeInput(req.Inputs[id])
+		items[i].decoding = time.Since(t)
+		if m, ok := items[i].value.(map[string]any); ok && common != nil && items[i].err == nil {
+			cost += mergeCost(common, m, memo)
+		}
+	}
+	if cost > MaxBatchMergeCost {
+		badRequest("common_input: merging it into %d inputs costs %d, over the limit of %d (object keys built, "+
+			"long numbers and strings counting for more): send fewer inputs or a smaller common_input",
+			len(ids), cost, MaxBatchMergeCost).write(w, pretty)
+		return
+	}
 	ctx := r.Context()
+	if common != nil {
+		h.recordCommon(r, snap, idx, batchID, commonValue)
+	}
 	failed, failed500 := 0, 0
-	for _, id := range ids {
+	for i, id := range ids {
 		if ctx.Err() != nil {
 			return // the client is gone
 		}
-		itemStart := time.Now()
+		itemStart := time.Now().Add(-items[i].decoding)
 		d := &decision{id: NewID(), path: idx}
-		v, e := decodeInput(req.Inputs[id])
+		e := items[i].err
 		if e == nil {
-			if common != nil {
-				v = mergeInput(common, v)
-			}
-			d.input, e = h.finishInput(v)
+			d.input, e = h.finishInput(items[i].value, common)
 		}
+		items[i].value = nil // the decision (and its log entry) holds it now
 		if e != nil {
 			d.err = e
 		} else {

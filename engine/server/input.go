@@ -129,46 +129,130 @@ func decodeInput(raw []byte) (any, *apiError) {
 // decisionInput is an input ready to evaluate.
 type decisionInput struct {
 	present bool
-	value   any       // as decoded, for the decision log
+	value   any       // as decoded, for the decision log (a batch item's own input, without common_input)
 	ast     ast.Value // converted once; nil without an input
 }
 
-// finishInput checks a decoded input and converts it to an ast.Value.
-func (h *handler) finishInput(v any) (decisionInput, *apiError) {
-	if m, ok := v.(map[string]any); ok && !h.allowTime {
-		if _, has := m["time"]; has {
-			return decisionInput{present: true, value: v}, badRequest(
-				"permsd refuses input.time unless started with --allow-input-time (decisions are made as of now)")
-		}
-	}
+// timeKey is the input key refused without --allow-input-time.
+var timeKey = ast.InternedTerm("time")
+
+// finishInput converts a decoded input to an ast.Value and checks it. common, when not nil, is a
+// batch's common_input, merged under v (see mergeObjects); the check applies to the merged input.
+func (h *handler) finishInput(v any, common ast.Object) (decisionInput, *apiError) {
+	refused := decisionInput{present: true, value: v}
 	val, err := ast.InterfaceToValue(v)
 	if err != nil {
-		return decisionInput{present: true, value: v}, badRequest("input: %v", err)
+		return refused, badRequest("input: %v", err)
+	}
+	if obj, ok := val.(ast.Object); ok {
+		if common != nil {
+			obj = mergeObjects(common, obj)
+			val = obj
+		}
+		if !h.allowTime && obj.Get(timeKey) != nil {
+			return refused, badRequest(
+				"permsd refuses input.time unless started with --allow-input-time (decisions are made as of now)")
+		}
 	}
 	return decisionInput{present: true, value: v, ast: val}, nil
 }
 
-// mergeInput deep-merges a batch's common_input under an item's input, the item winning (as
-// Enterprise OPA's batch API does). An input that is not an object is used as it is.
-func mergeInput(common map[string]any, item any) any {
-	m, ok := item.(map[string]any)
-	if !ok {
-		return item
-	}
-	out := make(map[string]any, len(common)+len(m))
-	for k, v := range common {
-		out[k] = v
-	}
-	for k, v := range m {
-		if cm, ok := out[k].(map[string]any); ok {
-			if im, ok := v.(map[string]any); ok {
-				out[k] = mergeInput(cm, im)
-				continue
+// mergeObjects deep-merges a batch's common_input under an item's input, the item winning (as
+// Enterprise OPA's batch API does): a key of both whose two values are objects is merged the
+// same way, any other key of the item replaces common's. An item that is not an object is used
+// as it is (the caller merges only objects). Neither argument is modified; the result shares
+// their terms, so an item costs the keys of the objects it is merged with, never a copy of their
+// values.
+func mergeObjects(common, item ast.Object) ast.Object {
+	pairs := make([][2]*ast.Term, 0, common.Len()+item.Len())
+	common.Foreach(func(k, cv *ast.Term) {
+		iv := item.Get(k)
+		switch {
+		case iv == nil:
+			pairs = append(pairs, [2]*ast.Term{k, cv})
+		default:
+			co, cok := cv.Value.(ast.Object)
+			io, iok := iv.Value.(ast.Object)
+			if cok && iok {
+				iv = ast.NewTerm(mergeObjects(co, io))
 			}
+			pairs = append(pairs, [2]*ast.Term{k, iv})
 		}
-		out[k] = v
+	})
+	item.Foreach(func(k, iv *ast.Term) {
+		if common.Get(k) == nil {
+			pairs = append(pairs, [2]*ast.Term{k, iv})
+		}
+	})
+	return ast.NewObject(pairs...)
+}
+
+// Weights of mergeCost: building a pair of an object costs about as much as OPA hashing
+// costPerNumberDigits digits of a number or costPerStringBytes bytes of a string (a key, or a
+// string value) to insert it.
+const (
+	costPerNumberDigits = 8
+	costPerStringBytes  = 512
+)
+
+// mergeCost is the work of mergeObjects(common, item) in pairs built, each weighted by what OPA
+// hashes to insert it (objects and arrays keep their hashes; strings and numbers are hashed
+// again). It reads only item's keys and, once per common object (memo), common's: computing it
+// costs what the item costs, however large common is.
+func mergeCost(common ast.Object, item map[string]any, memo map[ast.Object]int) int {
+	n := objectCost(common, memo)
+	for k, iv := range item {
+		cv := common.Get(ast.StringTerm(k))
+		if cv == nil {
+			n += pairCost(k, iv)
+			continue
+		}
+		n -= termPairCost(k, cv.Value)
+		co, cok := cv.Value.(ast.Object)
+		im, iok := iv.(map[string]any)
+		if cok && iok {
+			n += 1 + len(k)/costPerStringBytes + mergeCost(co, im, memo)
+			continue
+		}
+		n += pairCost(k, iv)
 	}
-	return out
+	return n
+}
+
+// objectCost is the mergeCost of building obj's pairs again.
+func objectCost(obj ast.Object, memo map[ast.Object]int) int {
+	if n, ok := memo[obj]; ok {
+		return n
+	}
+	n := 0
+	obj.Foreach(func(k, v *ast.Term) {
+		ks, _ := k.Value.(ast.String)
+		n += termPairCost(string(ks), v.Value)
+	})
+	memo[obj] = n
+	return n
+}
+
+func termPairCost(k string, v ast.Value) int {
+	n := 1 + len(k)/costPerStringBytes
+	switch v := v.(type) {
+	case ast.String:
+		n += len(v) / costPerStringBytes
+	case ast.Number:
+		n += len(v) / costPerNumberDigits
+	}
+	return n
+}
+
+func pairCost(k string, v any) int {
+	n := 1 + len(k)/costPerStringBytes
+	switch v := v.(type) {
+	case string:
+		n += len(v) / costPerStringBytes
+	case json.Number:
+		n += len(v) / costPerNumberDigits
+	}
+	return n
 }
 
 // NewID is a random UUID (version 4), the form of OPA's decision ids (and its instance ids).

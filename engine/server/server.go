@@ -46,6 +46,10 @@ const (
 	MaxInputDepth = 64
 	// MaxBatchInputs is the most inputs one batch request may carry; more is 400.
 	MaxBatchInputs = 1000
+	// MaxBatchMergeCost bounds the work of merging a batch's common_input into its inputs, in
+	// object pairs built (mergeCost; a long number or string counts for more): about 2 million,
+	// a few tenths of a second. Past it the batch is 400, before anything is evaluated.
+	MaxBatchMergeCost = 2_000_000
 )
 
 // CodeRequestTooLarge is the error code of 413 answers. OPA itself answers an oversized body
@@ -70,9 +74,22 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Log receives errors (at Error) and one line per request (at Debug); nil discards.
 	Log *slog.Logger
-	// DecisionLog, when set, is called once per decision (once per batch item), synchronously,
-	// before the response is written: it should hand the entry off rather than block.
+	// DecisionLog, when set, is called once per decision (once per batch item, and once more
+	// for a batch's common_input, see Entry), synchronously, before the response is written: it
+	// should hand the entry off rather than block.
 	DecisionLog func(Entry)
+	// DecisionLogStatus, when set, reports the decision log's counters in /v1/status.
+	DecisionLogStatus func() DecisionLogStatus
+}
+
+// DecisionLogStatus is the decision log's part of /v1/status: entries written, dropped (the
+// buffer was full) and lost to write errors, and the bytes its buffer holds and may hold.
+type DecisionLogStatus struct {
+	Written       uint64 `json:"written"`
+	Dropped       uint64 `json:"dropped"`
+	Failed        uint64 `json:"failed"`
+	BufferedBytes int64  `json:"buffered_bytes"`
+	BufferBytes   int64  `json:"buffer_bytes"`
 }
 
 type handler struct {
@@ -83,6 +100,7 @@ type handler struct {
 	maxBody     int64
 	log         *slog.Logger
 	decisionLog func(Entry)
+	dlStatus    func() DecisionLogStatus
 	metrics     *metrics
 	promHandler http.Handler
 	build       buildInfo
@@ -103,6 +121,7 @@ func New(o Options) (http.Handler, error) {
 		maxBody:     o.MaxBodyBytes,
 		log:         o.Log,
 		decisionLog: o.DecisionLog,
+		dlStatus:    o.DecisionLogStatus,
 		build:       readBuildInfo(),
 	}
 	if h.maxBody == 0 {

@@ -912,3 +912,25 @@ func TestCancelledRequest(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 }
+
+// TestStatusDecisionLog: /v1/status shows the decision log's counters when there is one.
+func TestStatusDecisionLog(t *testing.T) {
+	f := newFixture(t, false, nil)
+	r := f.do("GET", "/v1/status", nil)
+	f.expect(r, 200, "")
+	if _, ok := r.body["decision_log"]; ok {
+		t.Fatalf("decision_log without a decision log: %s", r.raw)
+	}
+	f = newFixture(t, false, func(o *Options) {
+		o.DecisionLogStatus = func() DecisionLogStatus {
+			return DecisionLogStatus{Written: 5, Dropped: 3, Failed: 1, BufferedBytes: 1024, BufferBytes: 64 << 20}
+		}
+	})
+	r = f.do("GET", "/v1/status", nil)
+	f.expect(r, 200, "")
+	want := map[string]any{"written": json.Number("5"), "dropped": json.Number("3"), "failed": json.Number("1"),
+		"buffered_bytes": json.Number("1024"), "buffer_bytes": json.Number("67108864")}
+	if !reflect.DeepEqual(r.body["decision_log"], want) {
+		t.Fatalf("decision_log %v", r.body["decision_log"])
+	}
+}

@@ -35,6 +35,8 @@ type StatusResponse struct {
 	SourceOK    bool            `json:"source_ok"`
 	Persisted   bool            `json:"persisted,omitempty"` // serving the cache directory's last good revision
 	Counts      snapshot.Counts `json:"counts"`
+	// DecisionLog is present when permsd writes a decision log.
+	DecisionLog *DecisionLogStatus `json:"decision_log,omitempty"`
 }
 
 // Reloads counts the reloads that succeeded and failed.
@@ -61,6 +63,10 @@ func (h *handler) status(w http.ResponseWriter, pretty bool) {
 		if !snap.LoadedAt.IsZero() {
 			resp.LoadedAt = snap.LoadedAt.UTC().Format(time.RFC3339)
 		}
+	}
+	if h.dlStatus != nil {
+		dl := h.dlStatus()
+		resp.DecisionLog = &dl
 	}
 	writeJSON(w, http.StatusOK, &resp, pretty)
 }

@@ -11,8 +11,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 const testSecret = "It's a Secret to Everybody"
@@ -205,4 +207,183 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("an unsigned delivery got %d", rec.Code)
 		}
 	})
+}
+
+// flight counts the bytes of request bodies read by handlers that have not answered yet: what
+// the handlers may be holding. Readers that reach the end of their body wait there until every
+// request has either reached its end or been answered (or a few seconds pass), so that all the
+// bodies that will be read are in flight at once.
+type flight struct {
+	mu              sync.Mutex
+	n               int // requests
+	atEnd, answered int
+	bytes, peak     int64
+	release         chan struct{}
+	once            sync.Once
+}
+
+func (f *flight) check() {
+	if f.atEnd+f.answered == f.n {
+		f.once.Do(func() { close(f.release) })
+	}
+}
+
+// body is a request body of size bytes of spaces, counted in f.
+type flightBody struct {
+	f    *flight
+	left int64
+	read int64
+}
+
+func (b *flightBody) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		b.f.mu.Lock()
+		b.f.atEnd++
+		b.f.check()
+		b.f.mu.Unlock()
+		select {
+		case <-b.f.release:
+		case <-time.After(10 * time.Second):
+		}
+		return 0, io.EOF
+	}
+	n := int64(len(p))
+	n = min(n, b.left)
+	for i := range n {
+		p[i] = ' '
+	}
+	b.left -= n
+	b.read += n
+	b.f.mu.Lock()
+	b.f.bytes += n
+	b.f.peak = max(b.f.peak, b.f.bytes)
+	b.f.mu.Unlock()
+	return int(n), nil
+}
+
+// TestWebhookUnverifiedBounded replays 20 concurrent 25 MiB pushes with a well-formed but wrong
+// signature: the bodies held at once stay within two of the largest (each was read whole, 500
+// MiB at once), the others are refused with 503 and Retry-After before they are read, and a
+// signed push is served afterwards.
+func TestWebhookUnverifiedBounded(t *testing.T) {
+	h, fetches := newTestWebhook(t)
+	const n, size = 20, MaxWebhookBytes
+	f := &flight{n: n, release: make(chan struct{})}
+	bad := "sha256=" + strings.Repeat("0", 64)
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body := &flightBody{f: f, left: size}
+			req := httptest.NewRequest(http.MethodPost, WebhookPath, body)
+			req.ContentLength = size
+			req.Header.Set("X-GitHub-Event", "push")
+			req.Header.Set("X-Hub-Signature-256", bad)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			f.mu.Lock()
+			f.answered++
+			f.bytes -= body.read
+			f.check()
+			f.mu.Unlock()
+			codes[i] = rec.Code
+			if rec.Code == http.StatusServiceUnavailable && (rec.Header().Get("Retry-After") == "" || body.read != 0) {
+				t.Errorf("503 without Retry-After, or after reading %d bytes", body.read)
+			}
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	t.Logf("answers %v; at most %d MiB of bodies read by handlers at once", count, f.peak>>20)
+	if limit := int64(2 * MaxWebhookBytes); f.peak > limit {
+		t.Errorf("%d MiB of unverified bodies held at once, more than %d MiB", f.peak>>20, limit>>20)
+	}
+	if count[http.StatusUnauthorized]+count[http.StatusServiceUnavailable] != n || count[http.StatusUnauthorized] == 0 || fetches.Load() != 0 {
+		t.Errorf("answers %v, %d fetches", count, fetches.Load())
+	}
+	push := []byte(`{"ref":"refs/heads/live"}`)
+	req := httptest.NewRequest(http.MethodPost, WebhookPath, bytes.NewReader(push))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-Hub-Signature-256", sign(testSecret, push))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted || fetches.Load() != 1 {
+		t.Errorf("a signed push afterwards: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// onlyReader hides a body's length, so that it is sent chunked.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// TestWebhookRoom: the room a push takes grows with a body of unknown length, is refused past
+// the bound (503), is given back on every answer, and other events keep nothing.
+func TestWebhookRoom(t *testing.T) {
+	var fetches atomic.Int64
+	hh, err := NewWebhook(WebhookOptions{Secret: []byte(testSecret), Branch: "live", Fetch: func() { fetches.Add(1) },
+		BufferBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hh.(*webhook)
+	push := func(n int) []byte {
+		return append(bytes.Repeat([]byte(" "), n-len(`{"ref":"refs/heads/live"}`)), `{"ref":"refs/heads/live"}`...)
+	}
+	for _, tc := range []struct {
+		note    string
+		body    []byte
+		event   string
+		chunked bool
+		signed  bool
+		status  int
+	}{
+		{note: "small, chunked", body: push(1000), event: "push", chunked: true, signed: true, status: 202},
+		{note: "grows past the first chunk", body: push(400 << 10), event: "push", chunked: true, signed: true, status: 202},
+		{note: "exactly the room", body: push(1 << 20), event: "push", signed: true, status: 202},
+		{note: "longer than the room, announced", body: push(1<<20 + 1), event: "push", signed: true, status: 503},
+		{note: "longer than the room, chunked", body: push(3 << 20), event: "push", chunked: true, signed: true, status: 503},
+		// Growing from 512 KiB to 1 MiB needs both buffers while the first is copied.
+		{note: "too long to grow", body: push(600 << 10), event: "push", chunked: true, signed: true, status: 503},
+		{note: "wrong signature", body: push(300 << 10), event: "push", chunked: true, status: 401},
+		{note: "empty", body: nil, event: "push", signed: true, status: 400},
+		{note: "another event is not kept", body: push(3 << 20), event: "ping", chunked: true, signed: true, status: 200},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			var rd io.Reader = bytes.NewReader(tc.body)
+			if tc.chunked {
+				rd = onlyReader{rd}
+			}
+			req := httptest.NewRequest(http.MethodPost, WebhookPath, rd)
+			req.Header.Set("X-GitHub-Event", tc.event)
+			sig := "sha256=" + strings.Repeat("0", 64)
+			if tc.signed {
+				sig = sign(testSecret, tc.body)
+			}
+			req.Header.Set("X-Hub-Signature-256", sig)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.status == 503 && (rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), CodeWebhookBusy)) {
+				t.Fatalf("503 %v %s", rec.Header(), rec.Body)
+			}
+			if used := h.room.used.Load(); used != 0 {
+				t.Fatalf("%d bytes still taken", used)
+			}
+			if peak := h.room.peak.Load(); peak > 1<<20 {
+				t.Fatalf("%d bytes taken at once", peak)
+			}
+		})
+	}
+	if fetches.Load() != 3 {
+		t.Fatalf("%d fetches", fetches.Load())
+	}
+	if _, err := NewWebhook(WebhookOptions{Secret: []byte("s"), Branch: "live", Fetch: func() {}, BufferBytes: -1}); err == nil {
+		t.Fatal("a negative BufferBytes is no error")
+	}
 }
