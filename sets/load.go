@@ -1,8 +1,6 @@
 package sets
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -169,26 +167,56 @@ func findFiles(ctx context.Context, fsys fs.FS) ([]file, []Problem, error) {
 	return files, probs, nil
 }
 
+// Limits of the ignore file: a few lines in practice; a huge one would make every path of the
+// walk match against every pattern.
+const (
+	// MaxIgnoreSize is the largest ignore file read, in bytes.
+	MaxIgnoreSize = 64 << 10
+	// MaxIgnorePatterns is the most patterns an ignore file may hold.
+	MaxIgnorePatterns = 1000
+)
+
+// readIgnore reads the ignore file. One that cannot be read or is over a limit is a problem,
+// and then nothing is ignored: the load still sees every file, and the problem fails it.
 func readIgnore(fsys fs.FS) (gitignore.Matcher, []Problem) {
-	data, err := fs.ReadFile(fsys, IgnoreFile)
+	fail := func(pos Pos, code, format string, args ...any) (gitignore.Matcher, []Problem) {
+		return nil, []Problem{{File: IgnoreFile, Pos: pos, Code: code, Message: fmt.Sprintf(format, args...)}}
+	}
+	f, err := fsys.Open(IgnoreFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, []Problem{{File: IgnoreFile, Code: CodeReadError, Message: cleanErr(err)}}
+		return fail(Pos{}, CodeReadError, "%s", cleanErr(err))
+	}
+	defer f.Close()
+	tooBig := func(n int64) (gitignore.Matcher, []Problem) {
+		what := "over"
+		if n > 0 {
+			what = fmt.Sprintf("%d bytes is over", n)
+		}
+		return fail(Pos{}, CodeFileTooLarge, "%s the limit of %d bytes (64 KiB) for %s; use fewer, wider patterns", what, MaxIgnoreSize, IgnoreFile)
+	}
+	if info, err := f.Stat(); err == nil && info.Size() > MaxIgnoreSize {
+		return tooBig(info.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxIgnoreSize+1))
+	if err != nil {
+		return fail(Pos{}, CodeReadError, "%s", cleanErr(err))
+	}
+	if len(data) > MaxIgnoreSize {
+		return tooBig(0)
 	}
 	var patterns []gitignore.Pattern
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), " \r")
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, " \r")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if len(patterns) == MaxIgnorePatterns {
+			return fail(Pos{i + 1, 1}, CodeFileTooLarge, "more than %d patterns in %s; use fewer, wider patterns", MaxIgnorePatterns, IgnoreFile)
+		}
 		patterns = append(patterns, gitignore.ParsePattern(line, nil))
-	}
-	if err := sc.Err(); err != nil {
-		return nil, []Problem{{File: IgnoreFile, Code: CodeReadError, Message: cleanErr(err)}}
 	}
 	return gitignore.NewMatcher(patterns), nil
 }

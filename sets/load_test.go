@@ -3,6 +3,7 @@ package sets_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -195,5 +196,47 @@ func TestAliasBombMemory(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("refusing the alias bomb took %v", d)
+	}
+}
+
+// TestIgnoreFileLimits: an ignore file over 64 KiB or 1,000 patterns is refused quickly with a
+// problem naming it (it took 22 s to match 31 MB of patterns against the tree).
+func TestIgnoreFileLimits(t *testing.T) {
+	var many strings.Builder
+	for i := range sets.MaxIgnorePatterns + 1 {
+		fmt.Fprintf(&many, "d%d/\n", i)
+	}
+	for _, tc := range []struct {
+		note, content, want string
+	}{
+		{"bytes", strings.Repeat("# padding\n", 2<<20), ".permsetsignore: file-too-large: 20971520 bytes is over the limit of 65536 bytes (64 KiB) for .permsetsignore; use fewer, wider patterns"},
+		{"patterns", many.String(), ".permsetsignore:1001:1: file-too-large: more than 1000 patterns in .permsetsignore; use fewer, wider patterns"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			root := t.TempDir()
+			writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
+			writeFile(t, filepath.Join(root, sets.IgnoreFile), tc.content)
+			start := time.Now()
+			res := load(t, root)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("refusing the ignore file took %v", d)
+			}
+			if got := render(res); got != tc.want+"\n" {
+				t.Errorf("problems:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+	// At the limits, the file is read and its patterns apply.
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
+	writeFile(t, filepath.Join(root, "ignored", "x.yaml"), "not: config\n")
+	var at strings.Builder
+	for i := range sets.MaxIgnorePatterns - 1 {
+		fmt.Fprintf(&at, "d%d/\n", i)
+	}
+	at.WriteString("ignored/\n")
+	writeFile(t, filepath.Join(root, sets.IgnoreFile), at.String())
+	if res := load(t, root); !res.OK() || res.Files != 1 {
+		t.Errorf("an ignore file of %d patterns: %d files, problems %v", sets.MaxIgnorePatterns, res.Files, res.Problems)
 	}
 }
