@@ -27,15 +27,20 @@ import (
 // They are untrusted code, so they are compiled with a reduced set of built-ins (no I/O, nothing
 // nondeterministic), may import and read only the plan's data document and input, and each
 // revision's rules get their own compiler: the base's and the head's custom rules both judge a
-// plan, so a pull request cannot delete the rule it breaks.
+// plan, so a pull request cannot delete the rule it breaks. A plan loads and judges them in a
+// child process under memory and time limits (customproc.go).
 
 const (
 	// customPackage is the package every custom rules file must declare (or one below it).
 	customPackage = "permsets.custom"
-	// customMaxFiles is the most custom rules files a revision may hold.
-	customMaxFiles = 200
-	// customMaxFileSize is the largest custom rules file, in bytes (1 MiB).
-	customMaxFileSize = 1 << 20
+	// customMaxFiles is the most custom rules files a revision may hold, customMaxFileSize
+	// the largest (256 KiB) and customMaxTotalSize their sum (1 MiB). The rules of permsets
+	// itself are 6 files of 48 KiB in all, the largest 16 KiB; compiling is roughly linear in
+	// the source but a hostile megabyte of Rego can take seconds and hundreds of MiB, so the
+	// limits are kept near what hand-written rules need (see docs/plan.md).
+	customMaxFiles     = 100
+	customMaxFileSize  = 256 << 10
+	customMaxTotalSize = 1 << 20
 	// customMaxErrors is the most errors one load reports.
 	customMaxErrors = 10
 )
@@ -124,11 +129,15 @@ type CustomRules struct {
 	// queries are the rules to evaluate: data.permsets.custom.<name>.deny and .warn, for the
 	// packages that define them, sorted.
 	queries []customQuery
+	// onEval, when set, is told of each query before it is evaluated (the child process of
+	// customproc.go reports it, so a limit hit names the rule).
+	onEval func(customQuery)
 }
 
 type customQuery struct {
 	ref  ast.Ref
 	warn bool
+	file string // the first file (by name) that defines the rule
 }
 
 // LoadCustomRules reads every *.rego file under policies/ of fsys (the config root; recursive;
@@ -137,7 +146,7 @@ type customQuery struct {
 // Errors are clear and carry file:line: a parse error, a package outside permsets.custom, an
 // import other than data.permsets_plan, input, future.keywords and rego.v1, a reference to data
 // outside data.permsets_plan and data.permsets.custom, a call to a built-in outside the
-// allow-list, a file over 1 MiB, more than 200 files, a symlink.
+// allow-list, a file over 256 KiB, files over 1 MiB in all, more than 100 files, a symlink.
 func LoadCustomRules(fsys fs.FS, label string) (*CustomRules, error) {
 	c := &CustomRules{label: label}
 	files, err := customFiles(fsys)
@@ -150,10 +159,14 @@ func LoadCustomRules(fsys fs.FS, label string) (*CustomRules, error) {
 	caps := customCapabilities()
 	var problems ast.Errors
 	modules := map[string]*ast.Module{}
+	total := 0
 	for _, name := range files {
 		src, err := customRead(fsys, name)
 		if err != nil {
 			return nil, c.errorf("%w", err)
+		}
+		if total += len(src); total > customMaxTotalSize {
+			return nil, c.errorf("%s: the custom rules files up to this one hold %d bytes, over the %d-byte (1 MiB) limit for all of them", name, total, customMaxTotalSize)
 		}
 		m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: caps})
 		if err != nil {
@@ -234,7 +247,7 @@ func customFiles(fsys fs.FS) ([]string, error) {
 // customRead reads one custom rules file, refusing one over customMaxFileSize.
 func customRead(fsys fs.FS, name string) ([]byte, error) {
 	tooBig := func(n int64) error {
-		return fmt.Errorf("%s: %d bytes, over the %d-byte (1 MiB) limit for a custom rules file", name, n, customMaxFileSize)
+		return fmt.Errorf("%s: %d bytes, over the %d-byte (256 KiB) limit for a custom rules file", name, n, customMaxFileSize)
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -249,7 +262,7 @@ func customRead(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(src) > customMaxFileSize {
-		return nil, fmt.Errorf("%s: over the %d-byte (1 MiB) limit for a custom rules file", name, customMaxFileSize)
+		return nil, fmt.Errorf("%s: over the %d-byte (256 KiB) limit for a custom rules file", name, customMaxFileSize)
 	}
 	return src, nil
 }
@@ -320,7 +333,7 @@ func customDataRefAllowed(ref ast.Ref) bool {
 // customQueries are the deny and warn rules the modules' packages define.
 func customQueries(modules map[string]*ast.Module) []customQuery {
 	found := map[string]customQuery{}
-	for _, m := range modules {
+	for name, m := range modules {
 		for _, r := range m.Rules {
 			head := r.Head.Ref()
 			if len(head) == 0 {
@@ -331,7 +344,9 @@ func customQueries(modules map[string]*ast.Module) []customQuery {
 				continue
 			}
 			ref := m.Package.Path.Copy().Append(ast.StringTerm(string(v)))
-			found[ref.String()] = customQuery{ref: ref, warn: v == "warn"}
+			if q, ok := found[ref.String()]; !ok || name < q.file {
+				found[ref.String()] = customQuery{ref: ref, warn: v == "warn", file: name}
+			}
 		}
 	}
 	out := make([]customQuery, 0, len(found))
@@ -424,6 +439,9 @@ func (c *CustomRules) Judge(ctx context.Context, data any, input ast.Value) (den
 	for _, q := range c.queries {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, c.evalError(parent, ctx, q, err)
+		}
+		if c.onEval != nil {
+			c.onEval(q)
 		}
 		r := rego.New(
 			rego.Compiler(c.compiler),

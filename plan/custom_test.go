@@ -409,7 +409,7 @@ func TestCustomRulesLimits(t *testing.T) {
 			big[i] = ' '
 		}
 		_, err := LoadCustomRules(fstest.MapFS{"policies/big.rego": {Data: big}, "policies/ok.rego": rule("ok")}, "head")
-		wantLoadError(t, err, "custom rules (head): policies/big.rego: 1048605 bytes, over the 1048576-byte (1 MiB) limit")
+		wantLoadError(t, err, "custom rules (head): policies/big.rego: 262173 bytes, over the 262144-byte (256 KiB) limit")
 	})
 	t.Run("at the size limit", func(t *testing.T) {
 		src := rule("edge").Data
@@ -436,7 +436,7 @@ func TestCustomRulesLimits(t *testing.T) {
 		}
 		fsys["policies/z/one-more.rego"] = rule("onemore")
 		_, err = LoadCustomRules(fsys, "head")
-		wantLoadError(t, err, "more than 200 custom rules files")
+		wantLoadError(t, err, "more than 100 custom rules files")
 	})
 	t.Run("symlink", func(t *testing.T) {
 		dir := t.TempDir()

@@ -87,8 +87,8 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 			warn = found
 		}
 	}
-	// The custom rules of both revisions apply, each compiled on its own: a change cannot
-	// delete (or rewrite) the rule it breaks.
+	// The custom rules of both revisions apply, each compiled on its own (in a process of its
+	// own, under limits: customproc.go): a change cannot delete (or rewrite) the rule it breaks.
 	for _, side := range []struct {
 		rev   *Revision
 		label string
@@ -96,14 +96,7 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 		if side.rev.FS == nil {
 			continue
 		}
-		custom, err := LoadCustomRules(side.rev.FS, side.label)
-		if err != nil {
-			return nil, nil, err
-		}
-		if custom.Len() == 0 {
-			continue
-		}
-		d, w, err := custom.Judge(ctx, doc, inputValue)
+		d, w, err := judgeCustom(ctx, side.rev.FS, side.label, doc, inputValue)
 		if err != nil {
 			return nil, nil, err
 		}

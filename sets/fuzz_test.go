@@ -1,11 +1,14 @@
 package sets
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FuzzParsePermission: no input panics; what parses renders to a canonical form that parses
@@ -58,5 +61,41 @@ func FuzzParseFile(f *testing.F) {
 		}
 		// Assembling the decoded documents must not panic either.
 		assemble([]file{{path: "fuzz.yaml"}}, []*fileResult{fr})
+	})
+}
+
+// FuzzTokenBudget: the token count bounds the nodes yaml.v3 builds (at most 3 per token, and a
+// root per document), so the budget checked before parsing bounds the parse.
+func FuzzTokenBudget(f *testing.F) {
+	for _, s := range []string{"a:\nb:\n", "- - -\n-\n", "? \n? \n", "[?, ?, : x]", "{a, b, ? c}", "a: &x [*x, *x]",
+		"- a\u2028- b\u2028-\u0085-", "\"a\":b\n", "--- !t\n--- !t\n", "[!a,!a,&b c]", "k: |\n  - x\n  - y\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4<<10 || invalidText(data) >= 0 {
+			return
+		}
+		tokens, _ := tokenBudget(data, len(data)+1)
+		var count func(n *yaml.Node) int
+		count = func(n *yaml.Node) int {
+			c := 1
+			for _, k := range n.Content {
+				c += count(k)
+			}
+			return c
+		}
+		nodes, docs := 0, 0
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for docs < 1000 {
+			var n yaml.Node
+			if err := dec.Decode(&n); err != nil {
+				break
+			}
+			docs++
+			nodes += count(&n) - 1 // not the document node
+		}
+		if nodes > 3*tokens+docs {
+			t.Fatalf("%q: %d nodes in %d documents from %d tokens", data, nodes, docs, tokens)
+		}
 	})
 }

@@ -2,9 +2,11 @@ package sets_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -181,5 +183,111 @@ func TestAliasBombMemory(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("refusing the alias bomb took %v", d)
+	}
+}
+
+// TestIgnoreFileLimits: an ignore file over 64 KiB or 1,000 patterns is refused quickly with a
+// problem naming it (it took 22 s to match 31 MB of patterns against the tree).
+func TestIgnoreFileLimits(t *testing.T) {
+	var many strings.Builder
+	for i := range sets.MaxIgnorePatterns + 1 {
+		fmt.Fprintf(&many, "d%d/\n", i)
+	}
+	for _, tc := range []struct {
+		note, content, want string
+	}{
+		{"bytes", strings.Repeat("# padding\n", 2<<20), ".permsetsignore: file-too-large: 20971520 bytes is over the limit of 65536 bytes (64 KiB) for .permsetsignore; use fewer, wider patterns"},
+		{"patterns", many.String(), ".permsetsignore:1001:1: file-too-large: more than 1000 patterns in .permsetsignore; use fewer, wider patterns"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			root := t.TempDir()
+			writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
+			writeFile(t, filepath.Join(root, sets.IgnoreFile), tc.content)
+			start := time.Now()
+			res := load(t, root)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("refusing the ignore file took %v", d)
+			}
+			if got := render(res); got != tc.want+"\n" {
+				t.Errorf("problems:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+	// At the limits, the file is read and its patterns apply.
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
+	writeFile(t, filepath.Join(root, "ignored", "x.yaml"), "not: config\n")
+	var at strings.Builder
+	for i := range sets.MaxIgnorePatterns - 1 {
+		fmt.Fprintf(&at, "d%d/\n", i)
+	}
+	at.WriteString("ignored/\n")
+	writeFile(t, filepath.Join(root, sets.IgnoreFile), at.String())
+	if res := load(t, root); !res.OK() || res.Files != 1 {
+		t.Errorf("an ignore file of %d patterns: %d files, problems %v", sets.MaxIgnorePatterns, res.Files, res.Problems)
+	}
+}
+
+// TestTokenBudget: a file of more than MaxTokens tokens is refused before it is parsed. A flow
+// list of a million one-letter items is 2 MB; parsed and decoded, it took 640 MB and 3 s.
+func TestTokenBudget(t *testing.T) {
+	root := t.TempDir()
+	var b strings.Builder
+	b.WriteString("apiVersion: permsets/v1\nkind: Assignment\ninstance: prod\npermissionSets: [staffer]\nusers: [")
+	for range sets.MaxTokens {
+		b.WriteString("a,")
+	}
+	b.WriteString("a]\n")
+	writeFile(t, filepath.Join(root, "assignments", "big.yaml"), b.String())
+	writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
+	b.Reset()
+
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	res := load(t, root)
+	d := time.Since(start)
+	runtime.ReadMemStats(&after)
+	// 11 tokens come before the first item (9 in the first four lines, "users:" and "["), then
+	// one per item: the 1,000,001st is item 999,989 (from 0), at column 9+2*999,989.
+	want := fmt.Sprintf("assignments/big.yaml:5:%d: file-too-large: more than 1000000 YAML tokens in this file "+
+		"(values, keys, list entries and the words of text); split the file\n", 9+2*(sets.MaxTokens+1-12))
+	if got := render(res); got != want {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+		t.Errorf("refusing the file allocated %d MiB", grew>>20)
+	}
+	if d > 2*time.Second {
+		t.Errorf("refusing the file took %v", d)
+	}
+}
+
+// TestTotalSizeBudget: a repository whose config files sum to more than the budget is refused
+// whole, before any file is read, naming the file that crosses it.
+func TestTotalSizeBudget(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "instances", "a.yaml"), instanceDoc)
+	writeFile(t, filepath.Join(root, "instances", "b.yaml"), strings.Replace(instanceDoc, "prod", "test", 1))
+	writeFile(t, filepath.Join(root, "instances", "c.yaml"), "not: even config\n")
+	n := int64(2 * len(instanceDoc))
+	res, err := sets.LoadDir(context.Background(), root, sets.Options{MaxTotalSize: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("instances/c.yaml: repository-too-large: the config files up to this one hold %d bytes, "+
+		"over the limit of %d (%s MiB) for a repository; nothing was loaded\n", n+17, n, strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64))
+	if got := render(res); got != want || res.Files != 0 || res.Model == nil {
+		t.Errorf("files %d, model %v, problems:\n%s\nwant:\n%s", res.Files, res.Model != nil, got, want)
+	}
+	// Within the budget, the same files load (and c.yaml is what is wrong).
+	os.Remove(filepath.Join(root, "instances", "c.yaml"))
+	if res, err := sets.LoadDir(context.Background(), root, sets.Options{MaxTotalSize: n}); err != nil || !res.OK() || res.Files != 2 {
+		t.Errorf("at the budget: %v %v", err, res.Problems)
+	}
+	// The default budget holds the examples.
+	if sets.DefaultMaxTotalSize != 64<<20 {
+		t.Errorf("DefaultMaxTotalSize = %d, documented as 64 MiB", sets.DefaultMaxTotalSize)
 	}
 }

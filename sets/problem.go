@@ -16,6 +16,7 @@ type Pos struct {
 const (
 	CodeReadError           = "read-error"
 	CodeFileTooLarge        = "file-too-large"
+	CodeRepositoryTooLarge  = "repository-too-large"
 	CodeOutsideRoot         = "outside-root"
 	CodeNotRegularFile      = "not-regular-file"
 	CodeInvalidEncoding     = "invalid-encoding"

@@ -22,6 +22,12 @@ const (
 	AliasBudget = 10_000
 	// MaxDepth is the deepest nesting of mappings and sequences.
 	MaxDepth = 100
+	// MaxTokens is the most YAML tokens one file may hold, counted before it is parsed (see
+	// tokenBudget). The parser builds at most a few nodes per token, at about 180 bytes each,
+	// and decoding costs several times that, so this bounds a file's memory: 1,000,000 tokens
+	// is 1.9 times the tokens of the largest file permsgen writes for 1,000,000 user-set pairs
+	// (530,000 in 3.2 MB of assignments).
+	MaxTokens = 1_000_000
 )
 
 // yamlDoc is one parsed YAML document of a file.
@@ -38,6 +44,11 @@ func parseYAML(data []byte) (docs []yamlDoc, probs []Problem) {
 	if bad := invalidText(data); bad >= 0 {
 		line, col := lineCol(data, bad)
 		ps.add(Pos{line, col}, CodeInvalidEncoding, "not UTF-8 text: byte 0x%02x at offset %d (binary data?)", data[bad], bad)
+		return nil, ps.list
+	}
+	if _, over := tokenBudget(data, MaxTokens); over >= 0 {
+		line, col := lineCol(data, over)
+		ps.add(Pos{line, col}, CodeFileTooLarge, "more than %d YAML tokens in this file (values, keys, list entries and the words of text); split the file", MaxTokens)
 		return nil, ps.list
 	}
 	defer func() {
@@ -75,6 +86,38 @@ func parseYAML(data []byte) (docs []yamlDoc, probs []Problem) {
 		docs = append(docs, yamlDoc{index: i, root: root})
 	}
 	return docs, ps.list
+}
+
+// tokenBudget counts the tokens of data, stopping at the first past max: n is the count (at
+// most max+1), over that token's offset, or -1. yaml.v3 has no
+// limit of its own and builds the whole node tree of a document before anything can look at
+// it, so the budget is checked on the bytes, before parsing. A token is a run of characters
+// that starts after a blank, a line break or one of the flow indicators '[', '{', ',' and ':'.
+// Every node but a document's root begins at a token or at an indicator a token holds ('-',
+// '?', ':'), and no token holds more than a few of them (`? ` is a mapping, its empty key and
+// empty value), so a file of n tokens has at most about 3n nodes (FuzzTokenBudget checks this
+// against the parser). Text in quotes, comments and block scalars counts too, a token per word:
+// the count is a bound, not the parser's.
+func tokenBudget(data []byte, max int) (n, over int) {
+	var p2, p1 byte = 0, '\n' // the two bytes before c
+	for i, c := range data {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			switch p1 {
+			case ' ', '\t', '\r', '\n', '[', '{', ',', ':':
+				if n++; n > max {
+					return n, i
+				}
+			}
+		}
+		p2, p1 = p1, c
+		// yaml.v3 also breaks lines at NEL (U+0085), LS (U+2028) and PS (U+2029).
+		if c == 0x85 && p2 == 0xC2 || (c == 0xA8 || c == 0xA9) && p2 == 0x80 && i >= 2 && data[i-2] == 0xE2 {
+			p1 = '\n'
+		}
+	}
+	return n, -1
 }
 
 // invalidText returns the offset of the first byte that makes data not UTF-8 text, or -1.

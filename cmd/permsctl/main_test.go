@@ -12,9 +12,14 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/permsets/permsets/plan"
 )
 
 func TestMain(m *testing.M) {
+	if code, ok := plan.CustomRulesChild(); ok {
+		os.Exit(code)
+	}
 	testscript.Main(m, map[string]func(){
 		"permsctl": func() { os.Exit(run(os.Args[1:])) },
 	})
