@@ -26,6 +26,7 @@ import (
 	"github.com/permsets/permsets/engine/live"
 	"github.com/permsets/permsets/engine/server"
 	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/publish"
 )
 
 // Exit codes, as permsctl's.
@@ -37,6 +38,8 @@ const (
 
 func main() {
 	privateUmask()
+	// A --git path or file:// URL is fetched in process, with no git binary.
+	publish.RegisterFileTransport()
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 

@@ -38,7 +38,7 @@ type GitOptions struct {
 	CacheDir string
 	Poll     time.Duration // how often to fetch; <= 0 means DefaultPoll
 	Timeout  time.Duration // bound of each Git operation; <= 0 means DefaultGitTimeout
-	// Auth, when nil, is chosen from the environment by source.AuthFromEnv.
+	// Auth, when nil, is chosen from the environment by credentials.AuthFromEnv.
 	Auth transport.AuthMethod
 	Log  *slog.Logger // nil: discard
 }
@@ -139,7 +139,7 @@ func NewGitSource(o GitOptions) (*GitSource, error) {
 	_, token := credentials.FromEnv()
 	s.scrubber = credentials.NewScrubber(o.URL, token)
 	if s.auth == nil {
-		auth, err := source.AuthFromEnv(o.URL)
+		auth, err := credentials.AuthFromEnv(o.URL)
 		if err != nil {
 			return nil, errors.New(s.scrub(fmt.Sprintf("git source: %v", err)))
 		}

@@ -1,13 +1,9 @@
-package source_test
+package publish_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,14 +18,18 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/permsets/permsets/internal/credentials"
+	"github.com/permsets/permsets/publish"
 	"github.com/permsets/permsets/source"
 )
+
+// Pushes and fetches to local repositories (go-git's too, in the helpers) go through the
+// in-process transport, as in permsctl.
+func TestMain(m *testing.M) {
+	publish.RegisterFileTransport()
+	os.Exit(m.Run())
+}
 
 // hermetic keeps the user's git configuration (a global excludes file) out of a test.
 func hermetic(t *testing.T) string {
@@ -54,8 +54,8 @@ func TestCheckClean(t *testing.T) {
 	}
 	dirty := func(t *testing.T, r *testRepo, want ...string) {
 		t.Helper()
-		err := source.CheckClean(r.path("access"))
-		if !errors.Is(err, source.ErrDirty) {
+		err := publish.CheckClean(r.path("access"))
+		if !errors.Is(err, publish.ErrDirty) {
 			t.Fatalf("CheckClean = %v, want ErrDirty", err)
 		}
 		for _, w := range want {
@@ -67,10 +67,10 @@ func TestCheckClean(t *testing.T) {
 
 	t.Run("clean", func(t *testing.T) {
 		r := clean(t)
-		if err := source.CheckClean(r.dir); err != nil {
+		if err := publish.CheckClean(r.dir); err != nil {
 			t.Fatal(err)
 		}
-		if err := source.CheckClean(r.path("access/sets")); err != nil {
+		if err := publish.CheckClean(r.path("access/sets")); err != nil {
 			t.Fatalf("from a subdirectory: %v", err)
 		}
 	})
@@ -79,7 +79,7 @@ func TestCheckClean(t *testing.T) {
 		r.write(map[string]string{"access/sets/a.yaml": "changed\n"})
 		dirty(t, r, "M access/sets/a.yaml")
 		r.write(map[string]string{"access/sets/a.yaml": "one\n"})
-		if err := source.CheckClean(r.dir); err != nil {
+		if err := publish.CheckClean(r.dir); err != nil {
 			t.Errorf("after restoring the content: %v", err)
 		}
 	})
@@ -91,7 +91,7 @@ func TestCheckClean(t *testing.T) {
 	t.Run("ignored", func(t *testing.T) {
 		r := clean(t)
 		r.write(map[string]string{"scratch.tmp": "x", "access/build/out.o": "x", "build/deep/er.o": "x"})
-		if err := source.CheckClean(r.dir); err != nil {
+		if err := publish.CheckClean(r.dir); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -120,7 +120,7 @@ func TestCheckClean(t *testing.T) {
 		}
 		r.write(files)
 		dirty(t, r, "new/00.yaml", "new/09.yaml", "and 5 more")
-		if err := source.CheckClean(r.dir); strings.Contains(err.Error(), "new/10.yaml") {
+		if err := publish.CheckClean(r.dir); strings.Contains(err.Error(), "new/10.yaml") {
 			t.Errorf("error names an 11th path: %v", err)
 		}
 	})
@@ -134,13 +134,13 @@ func TestCheckClean(t *testing.T) {
 		}
 		r := clean(t)
 		r.write(map[string]string{"access/.a.yaml.swp": "x", ".DS_Store": "x"})
-		if err := source.CheckClean(r.dir); err != nil {
+		if err := publish.CheckClean(r.dir); err != nil {
 			t.Fatalf("files ignored by ~/.config/git/ignore: %v", err)
 		}
 		// A repository's .gitignore wins over the global file, as in git.
 		r.write(map[string]string{".gitignore": "*.tmp\nbuild/\n!keep.swp\n", "keep.swp": "x"})
 		dirty(t, r, "M .gitignore", "?? keep.swp")
-		if err := source.CheckClean(r.dir); strings.Contains(err.Error(), ".DS_Store") {
+		if err := publish.CheckClean(r.dir); strings.Contains(err.Error(), ".DS_Store") {
 			t.Errorf("globally ignored file named: %v", err)
 		}
 	})
@@ -148,31 +148,31 @@ func TestCheckClean(t *testing.T) {
 
 func TestHeadAndLocalLive(t *testing.T) {
 	r := newRepo(t)
-	if _, err := source.Head(r.dir); err == nil {
+	if _, err := publish.Head(r.dir); err == nil {
 		t.Error("Head of a repository without commits: no error")
 	}
 	r.write(map[string]string{"a/x.yaml": "x\n"})
 	c1 := r.commit("first")
-	if got, err := source.Head(r.path("a")); err != nil || got != c1.String() {
+	if got, err := publish.Head(r.path("a")); err != nil || got != c1.String() {
 		t.Errorf("Head = %q, %v; want %s", got, err, c1)
 	}
-	if got, err := source.LocalLive(r.dir); err != nil || got != "" {
+	if got, err := publish.LocalLive(r.dir); err != nil || got != "" {
 		t.Errorf("LocalLive before there is one = %q, %v", got, err)
 	}
 	r.ref("refs/heads/live", c1)
-	if got, err := source.LocalLive(r.path("a")); err != nil || got != c1.String() {
+	if got, err := publish.LocalLive(r.path("a")); err != nil || got != c1.String() {
 		t.Errorf("LocalLive = %q, %v; want %s", got, err, c1)
 	}
-	if source.LiveRef("") != "refs/heads/live" || source.LiveRef("origin") != "refs/remotes/origin/live" {
-		t.Errorf("LiveRef = %q, %q", source.LiveRef(""), source.LiveRef("origin"))
+	if publish.LiveRef("") != "refs/heads/live" || publish.LiveRef("origin") != "refs/remotes/origin/live" {
+		t.Errorf("LiveRef = %q, %q", publish.LiveRef(""), publish.LiveRef("origin"))
 	}
 }
 
-func note(actor string, n int) source.Note {
-	return source.Note{Actor: actor, Time: time.Date(2026, 3, 1, 12, 0, n, 0, time.UTC), PlanDigest: fmt.Sprintf("sha256:%064d", n), Revision: fmt.Sprintf("rev-%d", n)}
+func note(actor string, n int) publish.Note {
+	return publish.Note{Actor: actor, Time: time.Date(2026, 3, 1, 12, 0, n, 0, time.UTC), PlanDigest: fmt.Sprintf("sha256:%064d", n), Revision: fmt.Sprintf("rev-%d", n)}
 }
 
-func noteText(n source.Note) string {
+func noteText(n publish.Note) string {
 	return fmt.Sprintf("actor: %s\ntime: %s\nplan: %s\nrevision: %s\n", n.Actor, n.Time.UTC().Format(time.RFC3339), n.PlanDigest, n.Revision)
 }
 
@@ -180,9 +180,9 @@ func noteText(n source.Note) string {
 // does for a tree without fanout: refs/notes/permsets → commit → tree → entry named by the hex.
 func noteInTree(t *testing.T, repo *git.Repository, commit plumbing.Hash) string {
 	t.Helper()
-	ref, err := repo.Reference(plumbing.ReferenceName(source.NotesRef), false)
+	ref, err := repo.Reference(plumbing.ReferenceName(publish.NotesRef), false)
 	if err != nil {
-		t.Fatalf("%s: %v", source.NotesRef, err)
+		t.Fatalf("%s: %v", publish.NotesRef, err)
 	}
 	c, err := repo.CommitObject(ref.Hash())
 	if err != nil {
@@ -224,7 +224,7 @@ func refOf(t *testing.T, repo *git.Repository, name string) plumbing.Hash {
 
 func readNote(t *testing.T, dir string, commit plumbing.Hash) string {
 	t.Helper()
-	text, err := source.ReadNote(dir, commit.String())
+	text, err := publish.ReadNote(dir, commit.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestPublishLocal(t *testing.T) {
 	c1 := r.commit("first")
 	n1 := note("alice@example.org", 1)
 
-	if err := source.Publish(ctx, r.path("access"), "", c1.String(), "", false, n1, nil); err != nil {
+	if err := publish.Publish(ctx, r.path("access"), "", c1.String(), "", false, n1, nil); err != nil {
 		t.Fatalf("first publish: %v", err)
 	}
 	if got := refOf(t, r.repo, "refs/heads/live"); got != c1 {
@@ -255,8 +255,8 @@ func TestPublishLocal(t *testing.T) {
 	}
 
 	t.Run("first publish when live exists", func(t *testing.T) {
-		err := source.Publish(ctx, r.dir, "", c1.String(), "", false, n1, nil)
-		if !errors.Is(err, source.ErrLiveMoved) {
+		err := publish.Publish(ctx, r.dir, "", c1.String(), "", false, n1, nil)
+		if !errors.Is(err, publish.ErrLiveMoved) {
 			t.Fatalf("err = %v, want ErrLiveMoved", err)
 		}
 	})
@@ -264,7 +264,7 @@ func TestPublishLocal(t *testing.T) {
 	r.write(map[string]string{"access/a.yaml": "two\n"})
 	c2 := r.commit("second")
 	n2 := note("bob@example.org", 2)
-	if err := source.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, n2, nil); err != nil {
+	if err := publish.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, n2, nil); err != nil {
 		t.Fatalf("fast-forward: %v", err)
 	}
 	if got := refOf(t, r.repo, "refs/heads/live"); got != c2 {
@@ -273,7 +273,7 @@ func TestPublishLocal(t *testing.T) {
 	if readNote(t, r.dir, c1) != noteText(n1) || readNote(t, r.dir, c2) != noteText(n2) {
 		t.Errorf("notes after two applies: %q, %q", readNote(t, r.dir, c1), readNote(t, r.dir, c2))
 	}
-	notes := refOf(t, r.repo, source.NotesRef)
+	notes := refOf(t, r.repo, publish.NotesRef)
 	if nc, err := r.repo.CommitObject(notes); err != nil || len(nc.ParentHashes) != 1 {
 		t.Errorf("notes commit %v: parents %v, want the previous notes commit", err, nc.ParentHashes)
 	}
@@ -281,8 +281,8 @@ func TestPublishLocal(t *testing.T) {
 	t.Run("stale expected", func(t *testing.T) {
 		r.write(map[string]string{"access/a.yaml": "three\n"})
 		c3 := r.commit("third")
-		err := source.Publish(ctx, r.dir, "", c3.String(), c1.String(), false, n2, nil)
-		if !errors.Is(err, source.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
+		err := publish.Publish(ctx, r.dir, "", c3.String(), c1.String(), false, n2, nil)
+		if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
 			t.Fatalf("err = %v, want ErrLiveMoved saying to re-run apply", err)
 		}
 		if got := refOf(t, r.repo, "refs/heads/live"); got != c2 {
@@ -295,14 +295,14 @@ func TestPublishLocal(t *testing.T) {
 
 	t.Run("not a fast-forward", func(t *testing.T) {
 		n3 := note("carol@example.org", 3)
-		err := source.Publish(ctx, r.dir, "", c1.String(), c2.String(), false, n3, nil)
-		if !errors.Is(err, source.ErrNotFastForward) {
+		err := publish.Publish(ctx, r.dir, "", c1.String(), c2.String(), false, n3, nil)
+		if !errors.Is(err, publish.ErrNotFastForward) {
 			t.Fatalf("err = %v, want ErrNotFastForward", err)
 		}
 		if got := refOf(t, r.repo, "refs/heads/live"); got != c2 {
 			t.Errorf("live moved to %s", got)
 		}
-		if err := source.Publish(ctx, r.dir, "", c1.String(), c2.String(), true, n3, nil); err != nil {
+		if err := publish.Publish(ctx, r.dir, "", c1.String(), c2.String(), true, n3, nil); err != nil {
 			t.Fatalf("forced: %v", err)
 		}
 		if got := refOf(t, r.repo, "refs/heads/live"); got != c1 {
@@ -321,22 +321,22 @@ func TestPublishLocal(t *testing.T) {
 		defer func() {
 			_ = r.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, "refs/heads/master"))
 		}()
-		err := source.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, n2, nil)
+		err := publish.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, n2, nil)
 		if err == nil || !strings.Contains(err.Error(), "checked-out") {
 			t.Fatalf("err = %v, want a refusal to move the checked-out branch", err)
 		}
 	})
 
 	t.Run("bad arguments", func(t *testing.T) {
-		if err := source.Publish(ctx, r.dir, "", c2.String(), "c1", false, n2, nil); err == nil {
+		if err := publish.Publish(ctx, r.dir, "", c2.String(), "c1", false, n2, nil); err == nil {
 			t.Error("expected that is not a hash: no error")
 		}
 		bad := n2
 		bad.Actor = "mallory\nactor: alice"
-		if err := source.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, bad, nil); err == nil {
+		if err := publish.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, bad, nil); err == nil {
 			t.Error("actor with a line break: no error")
 		}
-		if err := source.Publish(ctx, r.dir, "", "no-such-rev", c1.String(), false, n2, nil); !errors.Is(err, source.ErrUnknownRevision) {
+		if err := publish.Publish(ctx, r.dir, "", "no-such-rev", c1.String(), false, n2, nil); !errors.Is(err, source.ErrUnknownRevision) {
 			t.Errorf("unknown commit: %v", err)
 		}
 	})
@@ -413,7 +413,7 @@ func openBare(t *testing.T, path string) *git.Repository {
 
 func fetch(t *testing.T, r *testRepo) string {
 	t.Helper()
-	live, err := source.FetchLive(context.Background(), r.path("access"), "origin", nil)
+	live, err := publish.FetchLive(context.Background(), r.path("access"), "origin", nil)
 	if err != nil {
 		t.Fatalf("FetchLive: %v", err)
 	}
@@ -461,10 +461,10 @@ func TestFetchLive(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := source.FetchLive(cctx, a.dir, "origin", nil); !errors.Is(err, context.Canceled) {
+		if _, err := publish.FetchLive(cctx, a.dir, "origin", nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("FetchLive: err = %v, want context.Canceled", err)
 		}
-		if err := source.Publish(cctx, a.dir, "origin", "HEAD", "", false, note("a", 1), nil); !errors.Is(err, context.Canceled) {
+		if err := publish.Publish(cctx, a.dir, "origin", "HEAD", "", false, note("a", 1), nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("Publish: err = %v, want context.Canceled", err)
 		}
 		if got := refOf(t, openBare(t, bare), "refs/heads/live"); !got.IsZero() {
@@ -473,7 +473,7 @@ func TestFetchLive(t *testing.T) {
 	})
 
 	t.Run("unknown remote", func(t *testing.T) {
-		_, err := source.FetchLive(ctx, a.dir, "upstream", nil)
+		_, err := publish.FetchLive(ctx, a.dir, "upstream", nil)
 		if err == nil || !strings.Contains(err.Error(), `no remote "upstream"`) {
 			t.Errorf("err = %v", err)
 		}
@@ -488,7 +488,7 @@ func TestFetchLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		// From a subdirectory: the path is relative to the top, as git reads it.
-		if _, err := source.FetchLive(ctx, a.path("access"), "rel", nil); err != nil {
+		if _, err := publish.FetchLive(ctx, a.path("access"), "rel", nil); err != nil {
 			t.Errorf("FetchLive via %s: %v", rel, err)
 		}
 	})
@@ -498,25 +498,25 @@ func TestFetchLive(t *testing.T) {
 		if _, err := a.repo.CreateRemote(&config.RemoteConfig{Name: "secret", URLs: []string{url}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := source.RemoteURL(a.dir, "secret")
+		got, err := publish.RemoteURL(a.dir, "secret")
 		if err != nil || got != url {
 			t.Fatalf("RemoteURL = %q, %v", got, err)
 		}
 		t.Setenv("PERMSETS_GIT_TOKEN", "tok-very-secret")
-		auth, err := source.AuthFromEnv(url)
+		auth, err := credentials.AuthFromEnv(url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		_, err = source.FetchLive(tctx, a.dir, "secret", auth)
+		_, err = publish.FetchLive(tctx, a.dir, "secret", auth)
 		if err == nil {
 			t.Fatal("fetch from a closed port: no error")
 		}
 		if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "tok-very-secret") {
 			t.Errorf("error shows a secret: %v", err)
 		}
-		err = source.Publish(tctx, a.dir, "secret", "HEAD", "", false, note("a", 1), auth)
+		err = publish.Publish(tctx, a.dir, "secret", "HEAD", "", false, note("a", 1), auth)
 		if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "tok-very-secret") {
 			t.Errorf("publish error: %v", err)
 		}
@@ -527,8 +527,8 @@ func TestPublishRemote(t *testing.T) {
 	ctx := context.Background()
 	bare := newRemote(t)
 	a := cloneOf(t, bare, "a")
-	publish := func(r *testRepo, commit plumbing.Hash, expected string, force bool, n source.Note) error {
-		return source.Publish(ctx, r.path("access"), "origin", commit.String(), expected, force, n, nil)
+	push := func(r *testRepo, commit plumbing.Hash, expected string, force bool, n publish.Note) error {
+		return publish.Publish(ctx, r.path("access"), "origin", commit.String(), expected, force, n, nil)
 	}
 
 	if got := fetch(t, a); got != "" {
@@ -536,7 +536,7 @@ func TestPublishRemote(t *testing.T) {
 	}
 	c1 := a.change("a1")
 	n1 := note("alice", 1)
-	if err := publish(a, c1, "", false, n1); err != nil {
+	if err := push(a, c1, "", false, n1); err != nil {
 		t.Fatalf("first publish: %v", err)
 	}
 	remote := openBare(t, bare)
@@ -560,8 +560,8 @@ func TestPublishRemote(t *testing.T) {
 	}
 
 	t.Run("first publish when live exists", func(t *testing.T) {
-		err := publish(a, c1, "", false, n1)
-		if !errors.Is(err, source.ErrLiveMoved) {
+		err := push(a, c1, "", false, n1)
+		if !errors.Is(err, publish.ErrLiveMoved) {
 			t.Fatalf("err = %v, want ErrLiveMoved", err)
 		}
 	})
@@ -572,7 +572,7 @@ func TestPublishRemote(t *testing.T) {
 	}
 	c2 := a.change("a2")
 	n2 := note("alice", 2)
-	if err := publish(a, c2, live, false, n2); err != nil {
+	if err := push(a, c2, live, false, n2); err != nil {
 		t.Fatalf("fast-forward: %v", err)
 	}
 	if got := refOf(t, remote, "refs/heads/live"); got != c2 {
@@ -584,8 +584,8 @@ func TestPublishRemote(t *testing.T) {
 
 	t.Run("stale expected", func(t *testing.T) {
 		c3 := a.change("a3")
-		err := publish(a, c3, c1.String(), false, n2)
-		if !errors.Is(err, source.ErrLiveMoved) || !strings.Contains(err.Error(), "since the fetch") || !strings.Contains(err.Error(), "re-run apply") {
+		err := push(a, c3, c1.String(), false, n2)
+		if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), "since the fetch") || !strings.Contains(err.Error(), "re-run apply") {
 			t.Fatalf("err = %v, want ErrLiveMoved: moved since the fetch, re-run apply", err)
 		}
 		if got := refOf(t, remote, "refs/heads/live"); got != c2 {
@@ -598,11 +598,11 @@ func TestPublishRemote(t *testing.T) {
 
 	t.Run("not a fast-forward", func(t *testing.T) {
 		n3 := note("carol", 3)
-		err := publish(a, c1, c2.String(), false, n3)
-		if !errors.Is(err, source.ErrNotFastForward) {
+		err := push(a, c1, c2.String(), false, n3)
+		if !errors.Is(err, publish.ErrNotFastForward) {
 			t.Fatalf("err = %v, want ErrNotFastForward", err)
 		}
-		if err := publish(a, c1, c2.String(), true, n3); err != nil {
+		if err := push(a, c1, c2.String(), true, n3); err != nil {
 			t.Fatalf("forced: %v", err)
 		}
 		if got := refOf(t, remote, "refs/heads/live"); got != c1 {
@@ -622,12 +622,12 @@ func TestPublishRemote(t *testing.T) {
 		b.resetTo(plumbing.NewHash(liveB))
 		cb := b.change("b1")
 		nb := note("bob", 4)
-		if err := publish(b, cb, liveB, false, nb); err != nil {
+		if err := push(b, cb, liveB, false, nb); err != nil {
 			t.Fatalf("b's apply: %v", err)
 		}
 		ca := a.change("a4")
-		err := publish(a, ca, liveA, false, note("alice", 5))
-		if !errors.Is(err, source.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
+		err := push(a, ca, liveA, false, note("alice", 5))
+		if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
 			t.Fatalf("err = %v, want ErrLiveMoved", err)
 		}
 		if got := refOf(t, remote, "refs/heads/live"); got != cb {
@@ -642,10 +642,10 @@ func TestPublishRemote(t *testing.T) {
 			t.Errorf("b's note fetched into a: %q", got)
 		}
 		na := note("alice", 6)
-		if err := publish(a, ca, cb.String(), false, na); !errors.Is(err, source.ErrNotFastForward) {
+		if err := push(a, ca, cb.String(), false, na); !errors.Is(err, publish.ErrNotFastForward) {
 			t.Fatalf("err = %v, want ErrNotFastForward", err)
 		}
-		if err := publish(a, ca, cb.String(), true, na); err != nil {
+		if err := push(a, ca, cb.String(), true, na); err != nil {
 			t.Fatal(err)
 		}
 		for c, want := range map[plumbing.Hash]string{cb: noteText(nb), ca: noteText(na), c2: noteText(n2)} {
@@ -659,18 +659,18 @@ func TestPublishRemote(t *testing.T) {
 		b := cloneOf(t, bare, "b2")
 		liveA, liveB := fetch(t, a), fetch(t, b)
 		// b re-applies the commit live is at: live stays, the notes move.
-		if err := publish(b, plumbing.NewHash(liveB), liveB, false, note("bob", 7)); err != nil {
+		if err := push(b, plumbing.NewHash(liveB), liveB, false, note("bob", 7)); err != nil {
 			t.Fatal(err)
 		}
 		ca := a.change("a5")
-		err := publish(a, ca, liveA, false, note("alice", 8))
-		if !errors.Is(err, source.ErrLiveMoved) || !strings.Contains(err.Error(), source.NotesRef) {
+		err := push(a, ca, liveA, false, note("alice", 8))
+		if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), publish.NotesRef) {
 			t.Fatalf("err = %v, want ErrLiveMoved naming the notes", err)
 		}
 		if got := fetch(t, a); got != liveA {
 			t.Fatalf("live moved: %s", got)
 		}
-		if err := publish(a, ca, liveA, false, note("alice", 8)); err != nil {
+		if err := push(a, ca, liveA, false, note("alice", 8)); err != nil {
 			t.Fatal(err)
 		}
 		if got := readNote(t, bare, plumbing.NewHash(liveA)); !strings.Contains(got, "actor: bob\ntime: 2026-03-01T12:00:07Z") {
@@ -681,20 +681,20 @@ func TestPublishRemote(t *testing.T) {
 	t.Run("diverged notes merged by the fetch", func(t *testing.T) {
 		// a records a note locally (a local apply) that the remote has not seen...
 		local := a.change("a-local")
-		if err := source.Publish(ctx, a.dir, "", local.String(), "", false, note("local", 9), nil); err != nil {
+		if err := publish.Publish(ctx, a.dir, "", local.String(), "", false, note("local", 9), nil); err != nil {
 			t.Fatal(err)
 		}
 		// ...while b applies to the remote.
 		b := cloneOf(t, bare, "b3")
 		cb := b.change("b3")
-		if err := publish(b, cb, fetch(t, b), true, note("bob", 10)); err != nil {
+		if err := push(b, cb, fetch(t, b), true, note("bob", 10)); err != nil {
 			t.Fatal(err)
 		}
 		live := fetch(t, a)
 		if live != cb.String() {
 			t.Fatalf("FetchLive = %s, want %s", live, cb)
 		}
-		merged := refOf(t, a.repo, source.NotesRef)
+		merged := refOf(t, a.repo, publish.NotesRef)
 		if mc, err := a.repo.CommitObject(merged); err != nil || len(mc.ParentHashes) != 2 {
 			t.Fatalf("local notes %s after the fetch: %v, parents %v; want a merge", merged, err, mc.ParentHashes)
 		}
@@ -702,7 +702,7 @@ func TestPublishRemote(t *testing.T) {
 			t.Errorf("merged notes: %q, %q", readNote(t, a.dir, local), readNote(t, a.dir, cb))
 		}
 		ca := a.change("a6")
-		if err := publish(a, ca, live, true, note("alice", 11)); err != nil {
+		if err := push(a, ca, live, true, note("alice", 11)); err != nil {
 			t.Fatal(err)
 		}
 		for c, want := range map[plumbing.Hash]string{local: noteText(note("local", 9)), cb: noteText(note("bob", 10)), ca: noteText(note("alice", 11))} {
@@ -740,13 +740,13 @@ func TestPublishNoGitBinary(t *testing.T) {
 	if _, err := a.repo.CreateRemote(&config.RemoteConfig{Name: "viafile", URLs: []string{fileURL}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := source.Publish(ctx, a.dir, "viafile", c.String(), "", false, note("alice", 1), nil); err != nil {
+	if err := publish.Publish(ctx, a.dir, "viafile", c.String(), "", false, note("alice", 1), nil); err != nil {
 		t.Fatalf("push to %s with no git on PATH: %v", fileURL, err)
 	}
 	if got := refOf(t, openBare(t, bare), "refs/heads/live"); got != c {
 		t.Errorf("remote live = %s, want %s", got, c)
 	}
-	if live, err := source.FetchLive(ctx, a.dir, "viafile", nil); err != nil || live != c.String() {
+	if live, err := publish.FetchLive(ctx, a.dir, "viafile", nil); err != nil || live != c.String() {
 		t.Errorf("FetchLive = %q, %v", live, err)
 	}
 	if got := readNote(t, bare, c); got != noteText(note("alice", 1)) {
@@ -761,7 +761,7 @@ func TestPublishToWorkingRepository(t *testing.T) {
 	upstream := cloneOf(t, bare, "upstream")
 	a := cloneOf(t, upstream.dir, "a")
 	c := a.change("a1")
-	if err := source.Publish(ctx, a.dir, "origin", c.String(), "", false, note("alice", 1), nil); err != nil {
+	if err := publish.Publish(ctx, a.dir, "origin", c.String(), "", false, note("alice", 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := refOf(t, upstream.repo, "refs/heads/live"); got != c {
@@ -882,13 +882,13 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	c1 := a.change("a1")
-	if err := source.Publish(ctx, a.dir, "moving", c1.String(), "", false, note("alice", 1), nil); err != nil {
+	if err := publish.Publish(ctx, a.dir, "moving", c1.String(), "", false, note("alice", 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	remote := openBare(t, bare)
-	notesBefore := refOf(t, remote, source.NotesRef)
+	notesBefore := refOf(t, remote, publish.NotesRef)
 	master := refOf(t, remote, "refs/heads/master")
-	if live, err := source.FetchLive(ctx, a.dir, "moving", nil); err != nil || live != c1.String() {
+	if live, err := publish.FetchLive(ctx, a.dir, "moving", nil); err != nil || live != c1.String() {
 		t.Fatalf("FetchLive = %q, %v", live, err)
 	}
 	move = func() {
@@ -897,8 +897,8 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 		}
 	}
 	c2 := a.change("a2")
-	err := source.Publish(ctx, a.dir, "moving", c2.String(), c1.String(), false, note("alice", 2), nil)
-	if !errors.Is(err, source.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
+	err := publish.Publish(ctx, a.dir, "moving", c2.String(), c1.String(), false, note("alice", 2), nil)
+	if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
 		t.Fatalf("err = %v, want ErrLiveMoved", err)
 	}
 	if move != nil {
@@ -907,7 +907,7 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 	if got := refOf(t, remote, "refs/heads/live"); got != master {
 		t.Errorf("remote live = %s, want %s where the other writer put it", got, master)
 	}
-	if got := refOf(t, remote, source.NotesRef); got != notesBefore {
+	if got := refOf(t, remote, publish.NotesRef); got != notesBefore {
 		t.Errorf("notes moved to %s although live was refused", got)
 	}
 	if got := refOf(t, a.repo, "refs/remotes/moving/live"); got != c1 {
@@ -915,181 +915,15 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 	}
 }
 
-func TestAuthFromEnv(t *testing.T) {
-	const token = "ghp_s3cr3tT0kenValue"
-	verbs := []string{"%v", "%+v", "%s", "%#v", "%q", "%x", "%d"}
-	noToken := func(t *testing.T, v any) {
-		t.Helper()
-		for _, verb := range verbs {
-			if s := fmt.Sprintf(verb, v); strings.Contains(s, token) || strings.Contains(s, fmt.Sprintf("%x", token)) {
-				t.Errorf("%s shows the token: %s", verb, s)
-			}
-		}
-	}
-
-	t.Run("https without a token", func(t *testing.T) {
-		t.Setenv("PERMSETS_GIT_TOKEN", "")
-		auth, err := source.AuthFromEnv("https://github.com/org/config.git")
-		if err != nil || auth != nil {
-			t.Errorf("AuthFromEnv = %v, %v; want nil, nil", auth, err)
-		}
-	})
-
-	t.Run("https with a token", func(t *testing.T) {
-		t.Setenv("PERMSETS_GIT_TOKEN", token)
-		t.Setenv("PERMSETS_GIT_USERNAME", "")
-		auth, err := source.AuthFromEnv("https://github.com/org/config.git")
-		if err != nil || auth == nil {
-			t.Fatalf("AuthFromEnv = %v, %v", auth, err)
-		}
-		noToken(t, auth)
-		if auth.Name() != "http-basic-auth" {
-			t.Errorf("Name = %q", auth.Name())
-		}
-		ha, ok := auth.(githttp.AuthMethod)
-		if !ok {
-			t.Fatalf("%T is not an HTTP auth method go-git's http transport accepts", auth)
-		}
-		req, _ := http.NewRequest("GET", "https://github.com/org/config.git/info/refs", nil)
-		ha.SetAuth(req)
-		if u, p, ok := req.BasicAuth(); !ok || u != "x-access-token" || p != token {
-			t.Errorf("basic auth sent = %q, %q, %v", u, p, ok)
-		}
-
-		t.Setenv("PERMSETS_GIT_USERNAME", "deploy-bot")
-		auth, _ = source.AuthFromEnv("http://git.internal/config.git")
-		req, _ = http.NewRequest("GET", "http://git.internal/config.git/info/refs", nil)
-		auth.(githttp.AuthMethod).SetAuth(req)
-		if u, _, _ := req.BasicAuth(); u != "deploy-bot" {
-			t.Errorf("user = %q, want deploy-bot", u)
-		}
-	})
-
-	t.Run("go-git BasicAuth", func(t *testing.T) {
-		// go-git's BasicAuth.String masks the password, so %v and %s are safe; %#v prints the
-		// fields, which is why AuthFromEnv wraps it.
-		b := &githttp.BasicAuth{Username: "x-access-token", Password: token}
-		if s := b.String(); strings.Contains(s, token) || !strings.Contains(s, "*******") {
-			t.Errorf("BasicAuth.String() = %q", s)
-		}
-		if s := fmt.Sprintf("%v", b); strings.Contains(s, token) {
-			t.Errorf("%%v = %q", s)
-		}
-		if s := fmt.Sprintf("%#v", b); !strings.Contains(s, token) {
-			t.Logf("go-git's BasicAuth no longer shows its password with %%#v: %s", s)
-		}
-	})
-
-	t.Run("ssh without known_hosts", func(t *testing.T) {
-		hermetic(t)
-		t.Setenv("PERMSETS_GIT_TOKEN", token)
-		t.Setenv("SSH_KNOWN_HOSTS", "")
-		t.Setenv("SSH_AUTH_SOCK", "/nonexistent/agent.sock")
-		for _, url := range []string{"ssh://git@github.com/org/config.git", "git@github.com:org/config.git"} {
-			auth, err := source.AuthFromEnv(url)
-			if err == nil || auth != nil {
-				t.Errorf("AuthFromEnv(%s) = %v, %v; want an error", url, auth, err)
-				continue
-			}
-			if !strings.Contains(err.Error(), "known_hosts") || strings.Contains(err.Error(), token) {
-				t.Errorf("error %q", err)
-			}
-		}
-		t.Setenv("SSH_KNOWN_HOSTS", filepath.Join(t.TempDir(), "missing"))
-		if _, err := source.AuthFromEnv("ssh://git@github.com/org/config.git"); err == nil {
-			t.Error("SSH_KNOWN_HOSTS naming a missing file: no error")
-		}
-	})
-
-	t.Run("ssh with known_hosts and an agent", func(t *testing.T) {
-		hermetic(t)
-		hostPub, _, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hostKey, err := ssh.NewPublicKey(hostPub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		otherPub, _, _ := ed25519.GenerateKey(rand.Reader)
-		otherKey, _ := ssh.NewPublicKey(otherPub)
-		dir := t.TempDir()
-		kh := filepath.Join(dir, "known_hosts")
-		if err := os.WriteFile(kh, []byte(knownhosts.Line([]string{"git.example.org"}, hostKey)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv("SSH_KNOWN_HOSTS", kh)
-
-		t.Setenv("SSH_AUTH_SOCK", "")
-		if _, err := source.AuthFromEnv("git@git.example.org:org/config.git"); err == nil || !strings.Contains(err.Error(), "SSH_AUTH_SOCK") {
-			t.Errorf("no agent: %v", err)
-		}
-
-		sock := filepath.Join(dir, "agent.sock")
-		l, err := net.Listen("unix", sock)
-		if err != nil {
-			t.Skipf("unix socket: %v", err)
-		}
-		defer l.Close()
-		keyring := agent.NewKeyring()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() { _ = agent.ServeAgent(keyring, c) }()
-			}
-		}()
-		t.Setenv("SSH_AUTH_SOCK", sock)
-		auth, err := source.AuthFromEnv("git@git.example.org:org/config.git")
-		if err != nil {
-			t.Fatal(err)
-		}
-		pk, ok := auth.(*gitssh.PublicKeysCallback)
-		if !ok {
-			t.Fatalf("auth is %T", auth)
-		}
-		if pk.User != "git" {
-			t.Errorf("user = %q", pk.User)
-		}
-		addr := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 22}
-		if err := pk.HostKeyCallback("git.example.org:22", addr, hostKey); err != nil {
-			t.Errorf("known host key refused: %v", err)
-		}
-		if err := pk.HostKeyCallback("git.example.org:22", addr, otherKey); err == nil {
-			t.Error("a different host key accepted")
-		}
-		if err := pk.HostKeyCallback("unknown.example.org:22", addr, hostKey); err == nil {
-			t.Error("an unknown host accepted")
-		}
-		if len(pk.HostKeyAlgorithms) == 0 || !strings.Contains(strings.Join(pk.HostKeyAlgorithms, ","), "ed25519") {
-			t.Errorf("host key algorithms = %v, want those of the known key", pk.HostKeyAlgorithms)
-		}
-		if auth, err := source.AuthFromEnv("ssh://deploy@git.example.org:2222/org/config.git"); err != nil || auth.(*gitssh.PublicKeysCallback).User != "deploy" {
-			t.Errorf("ssh:// with a user: %v, %v", auth, err)
-		}
-	})
-
-	t.Run("local", func(t *testing.T) {
-		t.Setenv("PERMSETS_GIT_TOKEN", token)
-		for _, url := range []string{"/srv/git/config.git", "../config.git", "file:///srv/git/config.git"} {
-			if auth, err := source.AuthFromEnv(url); err != nil || auth != nil {
-				t.Errorf("AuthFromEnv(%s) = %v, %v; want nil, nil", url, auth, err)
-			}
-		}
-	})
-}
-
 func TestRemoteURL(t *testing.T) {
 	r := newRepo(t)
 	if _, err := r.repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{"https://example.org/a.git", "https://example.org/b.git"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := source.RemoteURL(r.dir, "origin"); err != nil || got != "https://example.org/a.git" {
+	if got, err := publish.RemoteURL(r.dir, "origin"); err != nil || got != "https://example.org/a.git" {
 		t.Errorf("RemoteURL = %q, %v", got, err)
 	}
-	if _, err := source.RemoteURL(r.dir, "nope"); err == nil {
+	if _, err := publish.RemoteURL(r.dir, "nope"); err == nil {
 		t.Error("unknown remote: no error")
 	}
 }

@@ -1,28 +1,26 @@
-package source
-
-// The Git mechanics of permsctl apply (DESIGN section 7): a clean work tree, the branch live
-// fetched from a remote or read locally, live moved to the applied commit as a compare-and-swap,
-// and a git note on that commit under refs/notes/permsets saying who applied it, when, and which
-// plan. Everything is done with go-git; no git binary is run. Local paths and file:// URLs are
-// served in process (see localTransport): go-git's own file transport would exec
-// git-upload-pack and git-receive-pack.
+// Package publish is the Git mechanics of permsctl apply (DESIGN section 7): a clean work tree,
+// the branch live fetched from a remote or read locally, live moved to the applied commit as a
+// compare-and-swap, and a git note on that commit under refs/notes/permsets saying who applied
+// it, when, and which plan. Everything is done with go-git; no git binary is run once
+// RegisterFileTransport has made local paths and file:// URLs served in process (go-git's own
+// file transport would exec git-upload-pack and git-receive-pack).
 //
 // Each function opens the repository afresh and shares the go-git objects with nothing else, so
-// only the read-check-write of a ref is done under storeMu (which serialises it against the other
+// only the read-check-write of a ref is done under refMu (which serialises it against the other
 // functions of this package in the process); fetches and pushes run without it.
+package publish
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	nethttp "net/http"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -38,12 +36,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/plumbing/transport/server"
-	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage"
 
 	"github.com/permsets/permsets/internal/credentials"
+	"github.com/permsets/permsets/source"
 )
 
 // ErrDirty, ErrLiveMoved and ErrNotFastForward are matched (errors.Is) by the errors of
@@ -81,17 +77,13 @@ func fetchedNotesRef(remote string) plumbing.ReferenceName {
 	return plumbing.ReferenceName("refs/permsets/fetch/" + remote + "/notes")
 }
 
-func init() {
-	client.InstallProtocol("file", localTransport{})
-}
-
 // CheckClean fails, matching ErrDirty, when the work tree of the repository containing dir has
 // changes: modified, added, deleted or untracked files that are not ignored (by .gitignore
 // files, .git/info/exclude or the core.excludesFile of the repository, user or system config,
 // by default ~/.config/git/ignore, as git reads them). The error names up to 10 paths, in git
 // status --short style, and says how many more there are.
 func CheckClean(dir string) error {
-	repo, top, _, err := open(dir)
+	repo, top, _, err := source.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -192,13 +184,13 @@ func excludesFile(repo *git.Repository) []gitignore.Pattern {
 
 // Head returns the commit HEAD points at in the repository containing dir.
 func Head(dir string) (string, error) {
-	repo, top, _, err := open(dir)
+	repo, top, _, err := source.Open(dir)
 	if err != nil {
 		return "", err
 	}
-	storeMu.Lock()
+	refMu.Lock()
 	ref, err := repo.Head()
-	storeMu.Unlock()
+	refMu.Unlock()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return "", fmt.Errorf("HEAD of the repository at %s has no commit yet", top)
 	}
@@ -211,12 +203,12 @@ func Head(dir string) (string, error) {
 // LocalLive returns the commit of the local branch live in the repository containing dir, or ""
 // when there is none.
 func LocalLive(dir string) (string, error) {
-	repo, _, _, err := open(dir)
+	repo, _, _, err := source.Open(dir)
 	if err != nil {
 		return "", err
 	}
-	storeMu.Lock()
-	defer storeMu.Unlock()
+	refMu.Lock()
+	defer refMu.Unlock()
 	h, err := refHash(repo.Storer, liveBranch)
 	if err != nil || h.IsZero() {
 		return "", err
@@ -229,12 +221,12 @@ func LocalLive(dir string) (string, error) {
 // when the remote has no live (a stale refs/remotes/<remote>/live is then removed). When the
 // remote has refs/notes/permsets it is fetched too and merged into the local
 // refs/notes/permsets (a fast-forward when it can be, else a merge commit keeping the notes of
-// both), so that no note is lost when Publish pushes. auth may be nil; see AuthFromEnv.
+// both), so that no note is lost when Publish pushes. auth may be nil; see credentials.AuthFromEnv.
 func FetchLive(ctx context.Context, dir, remote string, auth transport.AuthMethod) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	repo, top, _, err := open(dir)
+	repo, top, _, err := source.Open(dir)
 	if err != nil {
 		return "", err
 	}
@@ -267,8 +259,8 @@ func FetchLive(ctx context.Context, dir, remote string, auth transport.AuthMetho
 		}
 	}
 
-	storeMu.Lock()
-	defer storeMu.Unlock()
+	refMu.Lock()
+	defer refMu.Unlock()
 	if hasNotes {
 		if err := mergeFetchedNotes(repo.Storer, fetchedNotesRef(remote)); err != nil {
 			return "", fmt.Errorf("notes fetched from %s: %w", credentials.Redact(url), err)
@@ -292,7 +284,7 @@ func FetchLive(ctx context.Context, dir, remote string, auth transport.AuthMetho
 }
 
 // mergeFetchedNotes brings the notes commit at fetched into refs/notes/permsets and removes
-// fetched. The caller holds storeMu.
+// fetched. The caller holds refMu.
 func mergeFetchedNotes(s storage.Storer, fetched plumbing.ReferenceName) error {
 	theirs, err := refHash(s, fetched)
 	if err != nil || theirs.IsZero() {
@@ -373,11 +365,11 @@ func Publish(ctx context.Context, dir, remote, commit, expected string, force bo
 	if err != nil {
 		return err
 	}
-	repo, top, _, err := open(dir)
+	repo, top, _, err := source.Open(dir)
 	if err != nil {
 		return err
 	}
-	target, err := Resolve(repo, commit)
+	target, err := source.Resolve(repo, commit)
 	if err != nil {
 		return err
 	}
@@ -400,8 +392,8 @@ func Publish(ctx context.Context, dir, remote, commit, expected string, force bo
 
 func publishLocal(repo *git.Repository, commit, expected plumbing.Hash, force bool, text string, sig object.Signature) error {
 	s := repo.Storer
-	storeMu.Lock()
-	defer storeMu.Unlock()
+	refMu.Lock()
+	defer refMu.Unlock()
 	cur, err := refHash(s, liveBranch)
 	if err != nil {
 		return err
@@ -455,9 +447,9 @@ func publishRemote(ctx context.Context, repo *git.Repository, top, remote string
 			return err
 		}
 	}
-	storeMu.Lock()
+	refMu.Lock()
 	localNotes, err := refHash(s, notesRef)
-	storeMu.Unlock()
+	refMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -545,8 +537,8 @@ func publishRemote(ctx context.Context, repo *git.Repository, top, remote string
 		return scrub(fmt.Errorf("push to %s: %w", url, err), url, auth)
 	}
 
-	storeMu.Lock()
-	defer storeMu.Unlock()
+	refMu.Lock()
+	defer refMu.Unlock()
 	if err := s.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(LiveRef(remote)), commit)); err != nil {
 		return fmt.Errorf("pushed, but %s: %w", LiveRef(remote), err)
 	}
@@ -646,11 +638,14 @@ func refHash(s storer.ReferenceStorer, name plumbing.ReferenceName) (plumbing.Ha
 	return r.Hash(), nil
 }
 
+// refMu orders the read-check-write of a ref by this package's functions in the process.
+var refMu sync.Mutex
+
 var errRefChanged = errors.New("reference changed concurrently")
 
 // setRef points name at h if it is still at old (zero: absent), else fails with errRefChanged.
 // The check is done under the storer's file lock (CheckAndSetReference) when the ref exists; the
-// caller holds storeMu, which orders it with the other writers in this process.
+// caller holds refMu, which orders it with the other writers in this process.
 func setRef(s storer.ReferenceStorer, name plumbing.ReferenceName, h, old plumbing.Hash) error {
 	cur, err := refHash(s, name)
 	if err != nil {
@@ -692,6 +687,11 @@ type notes struct {
 }
 
 const hexLen = 2 * len(plumbing.ZeroHash)
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s + s) // doubled: an odd length is fine
+	return err == nil
+}
 
 func readNotes(s storer.EncodedObjectStorer, commit plumbing.Hash) (*notes, error) {
 	n := &notes{byObject: map[plumbing.Hash]plumbing.Hash{}}
@@ -888,12 +888,12 @@ func ReadNote(dir, commit string) (string, error) {
 	// A full hash need not name an object of this repository (a commit not pushed to it).
 	target := plumbing.NewHash(commit)
 	if len(commit) != hexLen || !isHex(commit) {
-		if target, err = Resolve(repo, commit); err != nil {
+		if target, err = source.Resolve(repo, commit); err != nil {
 			return "", err
 		}
 	}
-	storeMu.Lock()
-	defer storeMu.Unlock()
+	refMu.Lock()
+	defer refMu.Unlock()
 	head, err := refHash(repo.Storer, notesRef)
 	if err != nil || head.IsZero() {
 		return "", err
@@ -917,7 +917,7 @@ func openAny(dir string) (*git.Repository, error) {
 	}
 	repo, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		repo, _, _, err = open(dir)
+		repo, _, _, err = source.Open(dir)
 	}
 	return repo, err
 }
@@ -925,7 +925,7 @@ func openAny(dir string) (*git.Repository, error) {
 // RemoteURL returns the first URL of the remote configured in the repository containing dir, as
 // configured (pass it to credentials.Redact before showing it).
 func RemoteURL(dir, remote string) (string, error) {
-	repo, top, _, err := open(dir)
+	repo, top, _, err := source.Open(dir)
 	if err != nil {
 		return "", err
 	}
@@ -936,9 +936,9 @@ func configuredURL(repo *git.Repository, top, remote string) (string, error) {
 	if remote == "" {
 		return "", errors.New("no remote named")
 	}
-	storeMu.Lock()
+	refMu.Lock()
 	r, err := repo.Remote(remote)
-	storeMu.Unlock()
+	refMu.Unlock()
 	if errors.Is(err, git.ErrRemoteNotFound) {
 		return "", fmt.Errorf("no remote %q in the repository at %s", remote, top)
 	}
@@ -964,92 +964,6 @@ func remoteURL(repo *git.Repository, top, remote string) (string, error) {
 	return url, nil
 }
 
-// AuthFromEnv chooses the credentials for a remote URL from the environment:
-//
-//   - http and https: the token in PERMSETS_GIT_TOKEN as the password of HTTP basic auth, with
-//     the user name PERMSETS_GIT_USERNAME (default "x-access-token", as GitHub wants); nil when
-//     the token is unset (credentials in the URL, if any, are then used; credentials.FromEnv);
-//   - ssh (ssh://… or user@host:path): the SSH agent at SSH_AUTH_SOCK, with the host key checked
-//     against the files in SSH_KNOWN_HOSTS (a list, like PATH) or ~/.ssh/known_hosts; an error
-//     when neither exists: host keys are never left unchecked;
-//   - local paths and file:// (and git://): nil.
-//
-// The auth method prints redacted with any fmt verb, and no error names the token.
-func AuthFromEnv(url string) (transport.AuthMethod, error) {
-	ep, err := transport.NewEndpoint(url)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a URL git understands", credentials.Redact(url))
-	}
-	switch ep.Protocol {
-	case "http", "https":
-		user, token := credentials.FromEnv()
-		if token == "" {
-			return nil, nil
-		}
-		return &tokenAuth{basic: &githttp.BasicAuth{Username: user, Password: token}}, nil
-	case "ssh":
-		files, err := knownHosts()
-		if err != nil {
-			return nil, err
-		}
-		if os.Getenv("SSH_AUTH_SOCK") == "" {
-			return nil, fmt.Errorf("%s needs an SSH agent: SSH_AUTH_SOCK is not set", credentials.Redact(url))
-		}
-		user := ep.User
-		if user == "" {
-			user = "git"
-		}
-		db, err := gitssh.NewKnownHostsDb(files...)
-		if err != nil {
-			return nil, fmt.Errorf("known hosts: %w", err)
-		}
-		auth, err := gitssh.NewSSHAgentAuth(user)
-		if err != nil {
-			return nil, fmt.Errorf("SSH agent: %w", err)
-		}
-		port := ep.Port
-		if port == 0 {
-			port = 22
-		}
-		auth.HostKeyCallback = db.HostKeyCallback()
-		auth.HostKeyAlgorithms = db.HostKeyAlgorithms(net.JoinHostPort(ep.Host, strconv.Itoa(port)))
-		return auth, nil
-	default:
-		return nil, nil
-	}
-}
-
-// knownHosts returns the known_hosts files that exist: those SSH_KNOWN_HOSTS lists, else
-// ~/.ssh/known_hosts.
-func knownHosts() ([]string, error) {
-	var files []string
-	if env := os.Getenv("SSH_KNOWN_HOSTS"); env != "" {
-		files = filepath.SplitList(env)
-	} else if home, err := os.UserHomeDir(); err == nil {
-		files = []string{filepath.Join(home, ".ssh", "known_hosts")}
-	}
-	var exist []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			exist = append(exist, f)
-		}
-	}
-	if len(exist) == 0 {
-		return nil, fmt.Errorf("no known_hosts file to check the SSH host key against (looked for %s); add the host's key (ssh-keyscan) or set SSH_KNOWN_HOSTS", strings.Join(files, ", "))
-	}
-	return exist, nil
-}
-
-// tokenAuth is HTTP basic auth that never shows its password: fmt prints String (go-git's
-// BasicAuth masks the password there) for %v, %s, %q and %x, and GoString for %#v, which would
-// otherwise print the fields.
-type tokenAuth struct{ basic *githttp.BasicAuth }
-
-func (a *tokenAuth) Name() string               { return a.basic.Name() }
-func (a *tokenAuth) String() string             { return a.basic.String() }
-func (a *tokenAuth) GoString() string           { return "&source.tokenAuth{" + a.basic.String() + "}" }
-func (a *tokenAuth) SetAuth(r *nethttp.Request) { a.basic.SetAuth(r) }
-
 // scrub rewrites the message of err so that it shows url redacted and neither the URL's
 // credentials nor auth's token (credentials.Scrubber); errors.Is and errors.As still see err.
 func scrub(err error, url string, auth transport.AuthMethod) error {
@@ -1060,14 +974,7 @@ func scrub(err error, url string, auth transport.AuthMethod) error {
 	if ep, e := transport.NewEndpoint(url); e == nil && ep.Password != "" {
 		secrets = append(secrets, ep.Password)
 	}
-	switch a := auth.(type) {
-	case *tokenAuth:
-		secrets = append(secrets, a.basic.Password)
-	case *githttp.BasicAuth:
-		secrets = append(secrets, a.Password)
-	case *githttp.TokenAuth:
-		secrets = append(secrets, a.Token)
-	}
+	secrets = append(secrets, credentials.AuthSecrets(auth)...)
 	return &scrubbedError{msg: credentials.NewScrubber(url, secrets...).Scrub(err.Error()), err: err}
 }
 
@@ -1078,139 +985,3 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
-
-// localTransport serves local paths and file:// URLs in process with go-git's server, where
-// go-git's file transport would exec git-upload-pack and git-receive-pack. Unlike the server's
-// default loader it opens non-bare repositories too, and its ref updates are compare-and-swaps on
-// the old value each pushed command carries, as git receive-pack's are; after one update fails
-// the later ones of the push are refused, and the checked-out branch of a non-bare repository is
-// never updated (git's receive.denyCurrentBranch).
-type localTransport struct{}
-
-func (localTransport) NewUploadPackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.UploadPackSession, error) {
-	s, _, err := openLocal(ep)
-	if err != nil {
-		return nil, err
-	}
-	sess, err := server.NewClient(fixedLoader{s}).NewUploadPackSession(ep, auth)
-	if err != nil {
-		return nil, err
-	}
-	return &knownHaves{UploadPackSession: sess, s: s}, nil
-}
-
-// knownHaves drops the haves of a fetch that the served repository does not have: go-git's
-// server fails the fetch on them (object not found), where git ignores them, so a clone with
-// commits of its own could not fetch.
-type knownHaves struct {
-	transport.UploadPackSession
-	s storer.Storer
-}
-
-func (u *knownHaves) UploadPack(ctx context.Context, req *packp.UploadPackRequest) (*packp.UploadPackResponse, error) {
-	r := *req
-	r.Haves = nil
-	for _, h := range req.Haves {
-		if u.s.HasEncodedObject(h) == nil {
-			r.Haves = append(r.Haves, h)
-		}
-	}
-	return u.UploadPackSession.UploadPack(ctx, &r)
-}
-
-func (localTransport) NewReceivePackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.ReceivePackSession, error) {
-	s, checkedOut, err := openLocal(ep)
-	if err != nil {
-		return nil, err
-	}
-	cs := &casStorer{Storer: s, checkedOut: checkedOut}
-	sess, err := server.NewClient(fixedLoader{cs}).NewReceivePackSession(ep, auth)
-	if err != nil {
-		return nil, err
-	}
-	return &casSession{ReceivePackSession: sess, cs: cs}, nil
-}
-
-// openLocal opens the repository at ep's path and names its checked-out branch ("" if bare).
-func openLocal(ep *transport.Endpoint) (storer.Storer, plumbing.ReferenceName, error) {
-	repo, err := git.PlainOpenWithOptions(ep.Path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, "", transport.ErrRepositoryNotFound
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	var checkedOut plumbing.ReferenceName
-	if _, err := repo.Worktree(); err == nil {
-		if head, err := repo.Storer.Reference(plumbing.HEAD); err == nil && head.Type() == plumbing.SymbolicReference {
-			checkedOut = head.Target()
-		}
-	}
-	return repo.Storer, checkedOut, nil
-}
-
-type fixedLoader struct{ s storer.Storer }
-
-func (l fixedLoader) Load(*transport.Endpoint) (storer.Storer, error) { return l.s, nil }
-
-// casSession tells its storer the old value of each command before the server applies them.
-type casSession struct {
-	transport.ReceivePackSession
-	cs *casStorer
-}
-
-func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdateRequest) (*packp.ReportStatus, error) {
-	s.cs.expect = map[plumbing.ReferenceName]plumbing.Hash{}
-	for _, c := range req.Commands {
-		s.cs.expect[c.Name] = c.Old
-	}
-	return s.ReceivePackSession.ReceivePack(ctx, req)
-}
-
-// casStorer is the storer the in-process server updates refs through.
-type casStorer struct {
-	storer.Storer
-	checkedOut plumbing.ReferenceName
-	expect     map[plumbing.ReferenceName]plumbing.Hash
-	failed     bool
-}
-
-func (s *casStorer) SetReference(ref *plumbing.Reference) error {
-	old, ok := s.expect[ref.Name()]
-	if !ok {
-		return s.Storer.SetReference(ref)
-	}
-	if s.failed {
-		return errors.New("not updated: an earlier update of this push failed")
-	}
-	if ref.Name() == s.checkedOut {
-		s.failed = true
-		return fmt.Errorf("refusing to update the checked-out branch %s of a non-bare repository", ref.Name())
-	}
-	err := setRef(s.Storer, ref.Name(), ref.Hash(), old)
-	switch {
-	case errors.Is(err, errRefChanged) && old.IsZero():
-		err = fmt.Errorf("stale info: %s already exists", ref.Name())
-	case errors.Is(err, errRefChanged):
-		err = fmt.Errorf("stale info: %s is no longer at %s", ref.Name(), old)
-	}
-	if err != nil {
-		s.failed = true
-	}
-	return err
-}
-
-func (s *casStorer) RemoveReference(name plumbing.ReferenceName) error {
-	if s.failed {
-		return errors.New("not deleted: an earlier update of this push failed")
-	}
-	return s.Storer.RemoveReference(name)
-}
-
-// PackfileWriter lets the server write the pushed pack as a pack, as it would without casStorer.
-func (s *casStorer) PackfileWriter() (io.WriteCloser, error) {
-	if pw, ok := s.Storer.(storer.PackfileWriter); ok {
-		return pw.PackfileWriter()
-	}
-	return nil, errors.New("the repository cannot store a packfile")
-}
