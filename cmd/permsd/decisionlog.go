@@ -9,7 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/permsets/permsets/engine/decisionlog"
+	"github.com/permsets/permsets/daemon/decisionlog"
 )
 
 // decisionLogClose bounds how long SIGTERM waits for the decision log to be written out.

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/permsets/permsets/engine/live"
-	"github.com/permsets/permsets/engine/server"
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/live"
+	"github.com/permsets/permsets/daemon/server"
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/internal/credentials"
 )
 

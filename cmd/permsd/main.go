@@ -23,9 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/permsets/permsets/engine/live"
-	"github.com/permsets/permsets/engine/server"
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/live"
+	"github.com/permsets/permsets/daemon/server"
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/publish"
 )
 

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/engine/snapshot"
 )
 
 func newRequest(method, path, body string) *http.Request {

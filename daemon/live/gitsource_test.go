@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/internal/testutil"
 )
 

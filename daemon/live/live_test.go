@@ -20,8 +20,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/engine/snapshot"
 	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/sets"
 )

@@ -14,8 +14,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/server/types"
 
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/engine/snapshot"
 )
 
 // decisionIndex maps "permsets/allow" and the other decision paths to their index in

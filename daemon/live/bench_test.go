@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/snapshot"
 )
 
 // dirFS is a Source over a directory that never signals: the benchmark calls LoadOnce itself.

@@ -25,7 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/permsets/permsets/engine/server"
+	"github.com/permsets/permsets/daemon/server"
 )
 
 func TestParseMasks(t *testing.T) {

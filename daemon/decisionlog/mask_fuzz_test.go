@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permsets/permsets/engine/server"
+	"github.com/permsets/permsets/daemon/server"
 )
 
 // maskSentinel marks, in FuzzMask, the values the masks name; fuzzed documents holding it are

@@ -8,7 +8,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/server/types"
 
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/snapshot"
 )
 
 // health answers /health (readiness: 200 {} once a revision is served, 500 {"error": ...} in

@@ -3,7 +3,7 @@ package decisionlog
 import (
 	"encoding/json"
 
-	"github.com/permsets/permsets/engine/server"
+	"github.com/permsets/permsets/daemon/server"
 )
 
 // Estimates of the memory Go values take on 64-bit platforms, for entrySize. They follow the

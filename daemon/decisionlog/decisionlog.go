@@ -25,8 +25,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/server/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/permsets/permsets/daemon/server"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/engine/server"
 )
 
 // DefaultBuffer is how many entries wait for the writer when Options.Buffer is 0.

@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/engine/snapshot"
 	"github.com/permsets/permsets/internal/atomicfile"
 )
 

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/engine/snapshot"
 	"github.com/permsets/permsets/internal/testutil"
 )
 
