@@ -162,7 +162,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	}
 	defer closeDecisionLog(dl, log)
 	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log,
-		DecisionLog: dl.Hook(), DecisionLogStatus: dl.StatusFunc()})
+		DecisionLog: decisionSink(dl)})
 	if err != nil {
 		return err
 	}

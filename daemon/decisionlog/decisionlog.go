@@ -25,7 +25,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/server/types"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/permsets/permsets/daemon/server"
 	"github.com/permsets/permsets/engine"
 )
 
@@ -44,22 +43,22 @@ const flushBytes = 256 << 10
 // logs.EventV1 that permsd fills (revision is OPA's single-bundle revision, bundles the
 // per-bundle one); commit and generation are permsd's.
 type Event struct {
-	Labels          map[string]string            `json:"labels"`
-	DecisionID      string                       `json:"decision_id"`
-	BatchDecisionID string                       `json:"batch_decision_id,omitempty"`
-	Revision        string                       `json:"revision,omitempty"`
-	Bundles         map[string]server.BundleInfo `json:"bundles,omitempty"`
-	Path            string                       `json:"path,omitempty"`
-	Input           *any                         `json:"input,omitempty"`
-	Result          *any                         `json:"result,omitempty"`
-	Erased          []string                     `json:"erased,omitempty"`
-	Error           *types.ErrorV1               `json:"error,omitempty"`
-	RequestedBy     string                       `json:"requested_by,omitempty"`
-	Timestamp       time.Time                    `json:"timestamp"`
-	Metrics         map[string]any               `json:"metrics,omitempty"`
-	Custom          map[string]any               `json:"custom,omitempty"` // {"common_input": true} on a batch's common line
-	Commit          string                       `json:"commit,omitempty"`
-	Generation      uint64                       `json:"generation"`
+	Labels          map[string]string     `json:"labels"`
+	DecisionID      string                `json:"decision_id"`
+	BatchDecisionID string                `json:"batch_decision_id,omitempty"`
+	Revision        string                `json:"revision,omitempty"`
+	Bundles         map[string]BundleInfo `json:"bundles,omitempty"`
+	Path            string                `json:"path,omitempty"`
+	Input           *any                  `json:"input,omitempty"`
+	Result          *any                  `json:"result,omitempty"`
+	Erased          []string              `json:"erased,omitempty"`
+	Error           *types.ErrorV1        `json:"error,omitempty"`
+	RequestedBy     string                `json:"requested_by,omitempty"`
+	Timestamp       time.Time             `json:"timestamp"`
+	Metrics         map[string]any        `json:"metrics,omitempty"`
+	Custom          map[string]any        `json:"custom,omitempty"` // {"common_input": true} on a batch's common line
+	Commit          string                `json:"commit,omitempty"`
+	Generation      uint64                `json:"generation"`
 }
 
 // commonCustom marks the line of a batch's common_input (read only, shared by every such line).
@@ -110,7 +109,7 @@ type Writer struct {
 
 // queued is an entry waiting for the writer, with its estimated size.
 type queued struct {
-	e    server.Entry
+	e    Entry
 	size int64
 }
 
@@ -152,7 +151,7 @@ func newWriter(out io.Writer, closer *os.File, o Options) (*Writer, error) {
 		out:      out,
 		closer:   closer,
 		mask:     o.Mask,
-		labels:   map[string]string{"id": server.NewID(), "version": engine.Version},
+		labels:   map[string]string{"id": NewID(), "version": engine.Version},
 		log:      o.Log,
 		ch:       make(chan queued, o.Buffer),
 		maxBytes: o.BufferBytes,
@@ -192,32 +191,15 @@ func newWriter(out io.Writer, closer *os.File, o Options) (*Writer, error) {
 	return w, nil
 }
 
-// Hook returns Log as the server's Options.DecisionLog, or nil for a nil Writer.
-func (w *Writer) Hook() func(server.Entry) {
-	if w == nil {
-		return nil
-	}
-	return w.Log
-}
-
-// StatusFunc returns Status as the server's Options.DecisionLogStatus, or nil for a nil
-// Writer.
-func (w *Writer) StatusFunc() func() server.DecisionLogStatus {
-	if w == nil {
-		return nil
-	}
-	return w.Status
-}
-
 // Status is what the log has written, dropped and lost, and the bytes its buffer holds.
-func (w *Writer) Status() server.DecisionLogStatus {
-	return server.DecisionLogStatus{Written: w.written.Load(), Dropped: w.dropped.Load(), Failed: w.failed.Load(),
+func (w *Writer) Status() Status {
+	return Status{Written: w.written.Load(), Dropped: w.dropped.Load(), Failed: w.failed.Load(),
 		BufferedBytes: w.held.Load(), BufferBytes: w.maxBytes}
 }
 
 // Log hands e to the writer without blocking: when the buffer is full (in entries or in
 // bytes), or the log is closed, e is dropped and counted. e is not modified, now or later.
-func (w *Writer) Log(e server.Entry) {
+func (w *Writer) Log(e Entry) {
 	if w.closed.Load() {
 		w.dropped.Add(1)
 		return
@@ -345,7 +327,7 @@ func (w *Writer) run() {
 }
 
 // event converts an entry, masked.
-func (w *Writer) event(e server.Entry) *Event {
+func (w *Writer) event(e Entry) *Event {
 	ev := &Event{
 		Labels:          w.labels,
 		DecisionID:      e.DecisionID,

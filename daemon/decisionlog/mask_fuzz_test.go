@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/permsets/permsets/daemon/server"
 )
 
 // maskSentinel marks, in FuzzMask, the values the masks name; fuzzed documents holding it are
@@ -129,7 +127,7 @@ func FuzzMask(f *testing.F) {
 		inCopy, _ := fuzzDoc(mustMarshal(t, in))
 		resCopy, _ := fuzzDoc(mustMarshal(t, res))
 
-		e := server.Entry{DecisionID: "d"}
+		e := Entry{DecisionID: "d"}
 		if hasIn {
 			e.Input = &in
 		}

@@ -1,10 +1,6 @@
 package decisionlog
 
-import (
-	"encoding/json"
-
-	"github.com/permsets/permsets/daemon/server"
-)
+import "encoding/json"
 
 // Estimates of the memory Go values take on 64-bit platforms, for entrySize. They follow the
 // runtime's layout: an interface is two words, a string or slice header is boxed when stored in
@@ -22,7 +18,7 @@ const (
 // entrySize estimates the memory an entry holds: its input and result walked once, in time
 // proportional to their size (which decoding them already took). It errs on the side of more,
 // as values shared with other entries are counted for each.
-func entrySize(e *server.Entry) int64 {
+func entrySize(e *Entry) int64 {
 	n := int64(sizeEntry)
 	if e.Input != nil {
 		n += sizeInterface + valueSize(*e.Input)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/engine"
 )
 
@@ -183,14 +184,14 @@ func TestBatchCommonInputOnce(t *testing.T) {
 	var logged atomic.Int64
 	log := &entries{}
 	f := newFixture(t, false, func(o *Options) {
-		o.DecisionLog = func(e Entry) {
+		o.DecisionLog = DecisionSinkFunc(func(e decisionlog.Entry) {
 			b, err := json.Marshal(e)
 			if err != nil {
 				panic(err)
 			}
 			logged.Add(int64(len(b)) + 1)
-			log.add(e)
-		}
+			log.Log(e)
+		})
 	})
 	users := []string{"maria", "alice", "devon", "jordan", "priya", "tomas", "sam", "lena", "kwame", "quinn"}
 	inputs := map[string]any{}

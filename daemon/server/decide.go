@@ -14,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/server/types"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 )
@@ -62,7 +63,7 @@ type Provenance struct {
 	Bundles        map[string]BundleInfo `json:"bundles"`
 }
 
-// BundleInfo is the revision of one bundle, as in OPA's provenance and decision logs.
+// BundleInfo is the revision of one bundle, as in OPA's provenance.
 type BundleInfo struct {
 	Revision string `json:"revision"`
 }
@@ -77,30 +78,6 @@ func (h *handler) provenance(snap *snapshot.Snapshot) *Provenance {
 		Generation:     snap.Generation,
 		Bundles:        map[string]BundleInfo{engine.PolicyRoot: {Revision: snap.Revision}},
 	}
-}
-
-// Entry is one decision-log entry, in the shape of OPA's decision-log events, with permsd's
-// commit and generation. Its values are shared with the request: a hook must not modify them.
-//
-// A batch with a common_input gives one entry with Common set before its items' entries: its
-// Input is the common_input, its DecisionID the batch's id, and it has no result. Each item's
-// entry carries the item's own input; the input it was decided on is the common one merged
-// under it.
-type Entry struct {
-	DecisionID      string                `json:"decision_id"`
-	BatchDecisionID string                `json:"batch_decision_id,omitempty"`
-	Common          bool                  `json:"common,omitempty"` // a batch's common_input, not a decision
-	Revision        string                `json:"revision"`
-	Commit          string                `json:"commit,omitempty"`
-	Generation      uint64                `json:"generation"`
-	Bundles         map[string]BundleInfo `json:"bundles,omitempty"`
-	Path            string                `json:"path"` // e.g. "permsets/allow"
-	Input           *any                  `json:"input,omitempty"`
-	Result          *any                  `json:"result,omitempty"` // nil when undefined
-	Error           *types.ErrorV1        `json:"error,omitempty"`
-	RequestedBy     string                `json:"requested_by,omitempty"`
-	Timestamp       time.Time             `json:"timestamp"`
-	Metrics         map[string]any        `json:"metrics,omitempty"` // timer_server_handler_ns
 }
 
 // dataResponse is OPA's Data API response.
@@ -142,13 +119,13 @@ func (h *handler) record(r *http.Request, snap *snapshot.Snapshot, d *decision, 
 	if h.decisionLog == nil {
 		return
 	}
-	e := Entry{
+	e := decisionlog.Entry{
 		DecisionID:      d.id,
 		BatchDecisionID: batchID,
 		Revision:        snap.Revision,
 		Commit:          snap.Commit,
 		Generation:      snap.Generation,
-		Bundles:         map[string]BundleInfo{engine.PolicyRoot: {Revision: snap.Revision}},
+		Bundles:         map[string]decisionlog.BundleInfo{engine.PolicyRoot: {Revision: snap.Revision}},
 		Path:            engine.PolicyRoot + "/" + engine.DecisionPaths[d.path],
 		RequestedBy:     r.RemoteAddr,
 		Timestamp:       time.Now().UTC(),
@@ -165,7 +142,7 @@ func (h *handler) record(r *http.Request, snap *snapshot.Snapshot, d *decision, 
 	if d.err != nil {
 		e.Error = d.err.body
 	}
-	h.decisionLog(e)
+	h.decisionLog.Log(e)
 }
 
 // recordCommon hands a batch's common_input to the decision log, once: its entry has the
@@ -175,14 +152,14 @@ func (h *handler) recordCommon(r *http.Request, snap *snapshot.Snapshot, path in
 	if h.decisionLog == nil {
 		return
 	}
-	h.decisionLog(Entry{
+	h.decisionLog.Log(decisionlog.Entry{
 		DecisionID:      batchID,
 		BatchDecisionID: batchID,
 		Common:          true,
 		Revision:        snap.Revision,
 		Commit:          snap.Commit,
 		Generation:      snap.Generation,
-		Bundles:         map[string]BundleInfo{engine.PolicyRoot: {Revision: snap.Revision}},
+		Bundles:         map[string]decisionlog.BundleInfo{engine.PolicyRoot: {Revision: snap.Revision}},
 		Path:            engine.PolicyRoot + "/" + engine.DecisionPaths[path],
 		Input:           &common,
 		RequestedBy:     r.RemoteAddr,
@@ -230,7 +207,7 @@ func (h *handler) data(w http.ResponseWriter, r *http.Request, rest string, q ur
 			return
 		}
 	}
-	d.id = NewID()
+	d.id = decisionlog.NewID()
 	h.evaluate(r.Context(), snap, d)
 	h.record(r, snap, d, "", start)
 	if d.err != nil {
@@ -333,7 +310,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 	if boolParam(q, "provenance") {
 		prov = h.provenance(snap)
 	}
-	batchID := NewID()
+	batchID := decisionlog.NewID()
 	resp := batchResponse{BatchDecisionID: batchID, Responses: make(map[string]*batchItem, len(req.Inputs))}
 	ids := make([]string, 0, len(req.Inputs))
 	for id := range req.Inputs {
@@ -368,7 +345,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 			return // the client is gone
 		}
 		itemStart := time.Now().Add(-items[i].decoding)
-		d := &decision{id: NewID(), path: idx}
+		d := &decision{id: decisionlog.NewID(), path: idx}
 		e := items[i].err
 		if e == nil {
 			d.input, e = h.finishInput(items[i].value, common)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 )
@@ -52,7 +53,7 @@ func FuzzDecisionBody(f *testing.F) {
 		fuzzOnce.Do(func() {
 			st := &snapshot.State{}
 			st.Publish(nationSnapshot(t, 1))
-			h, err := New(Options{State: st, MaxBodyBytes: 64 << 10, DecisionLog: func(Entry) {}})
+			h, err := New(Options{State: st, MaxBodyBytes: 64 << 10, DecisionLog: DecisionSinkFunc(func(decisionlog.Entry) {})})
 			if err != nil {
 				t.Fatal(err)
 			}

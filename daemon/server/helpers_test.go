@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/testutil"
@@ -100,19 +101,19 @@ permissionSets: [admin]
 // entries collects decision-log entries.
 type entries struct {
 	mu   sync.Mutex
-	list []Entry
+	list []decisionlog.Entry
 }
 
-func (e *entries) add(x Entry) {
+func (e *entries) Log(x decisionlog.Entry) {
 	e.mu.Lock()
 	e.list = append(e.list, x)
 	e.mu.Unlock()
 }
 
-func (e *entries) all() []Entry {
+func (e *entries) all() []decisionlog.Entry {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]Entry(nil), e.list...)
+	return append([]decisionlog.Entry(nil), e.list...)
 }
 
 type fixture struct {
@@ -130,7 +131,7 @@ func newFixture(t *testing.T, empty bool, tweak func(*Options)) *fixture {
 	if !empty {
 		f.state.Publish(nationSnapshot(t, 1))
 	}
-	o := Options{State: f.state, Registry: f.reg, DecisionLog: f.log.add}
+	o := Options{State: f.state, Registry: f.reg, DecisionLog: f.log}
 	if tweak != nil {
 		tweak(&o)
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/server/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 )
@@ -74,23 +75,29 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Log receives errors (at Error) and one line per request (at Debug); nil discards.
 	Log *slog.Logger
-	// DecisionLog, when set, is called once per decision (once per batch item, and once more
-	// for a batch's common_input, see Entry), synchronously, before the response is written: it
-	// should hand the entry off rather than block.
-	DecisionLog func(Entry)
-	// DecisionLogStatus, when set, reports the decision log's counters in /v1/status.
-	DecisionLogStatus func() DecisionLogStatus
+	// DecisionLog, when set, receives every decision (see DecisionSink).
+	DecisionLog DecisionSink
 }
 
-// DecisionLogStatus is the decision log's part of /v1/status: entries written, dropped (the
-// buffer was full) and lost to write errors, and the bytes its buffer holds and may hold.
-type DecisionLogStatus struct {
-	Written       uint64 `json:"written"`
-	Dropped       uint64 `json:"dropped"`
-	Failed        uint64 `json:"failed"`
-	BufferedBytes int64  `json:"buffered_bytes"`
-	BufferBytes   int64  `json:"buffer_bytes"`
+// DecisionSink receives the decision-log entries: one per decision (once per batch item, and
+// once more for a batch's common_input, see decisionlog.Entry), synchronously, before the
+// response is written, so Log should hand the entry off rather than block. A sink that also
+// reports its counters (a StatusSink, as decisionlog.Writer is) has them shown in /v1/status.
+type DecisionSink interface {
+	Log(decisionlog.Entry)
 }
+
+// StatusSink is a DecisionSink that reports its counters.
+type StatusSink interface {
+	DecisionSink
+	Status() decisionlog.Status
+}
+
+// DecisionSinkFunc is a function as a DecisionSink.
+type DecisionSinkFunc func(decisionlog.Entry)
+
+// Log calls f(e).
+func (f DecisionSinkFunc) Log(e decisionlog.Entry) { f(e) }
 
 type handler struct {
 	state       *snapshot.State
@@ -99,8 +106,8 @@ type handler struct {
 	allowTime   bool
 	maxBody     int64
 	log         *slog.Logger
-	decisionLog func(Entry)
-	dlStatus    func() DecisionLogStatus
+	decisionLog DecisionSink
+	dlStatus    StatusSink // the decision log, when it reports its counters
 	metrics     *metrics
 	promHandler http.Handler
 	build       buildInfo
@@ -121,8 +128,10 @@ func New(o Options) (http.Handler, error) {
 		maxBody:     o.MaxBodyBytes,
 		log:         o.Log,
 		decisionLog: o.DecisionLog,
-		dlStatus:    o.DecisionLogStatus,
 		build:       readBuildInfo(),
+	}
+	if st, ok := o.DecisionLog.(StatusSink); ok {
+		h.dlStatus = st
 	}
 	if h.maxBody == 0 {
 		h.maxBody = DefaultMaxBodyBytes

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 )
@@ -913,6 +914,14 @@ func TestCancelledRequest(t *testing.T) {
 	}
 }
 
+// countingSink is a decision log that reports its counters.
+type countingSink struct {
+	DecisionSink
+	status decisionlog.Status
+}
+
+func (s countingSink) Status() decisionlog.Status { return s.status }
+
 // TestStatusDecisionLog: /v1/status shows the decision log's counters when there is one.
 func TestStatusDecisionLog(t *testing.T) {
 	f := newFixture(t, false, nil)
@@ -922,9 +931,7 @@ func TestStatusDecisionLog(t *testing.T) {
 		t.Fatalf("decision_log without a decision log: %s", r.raw)
 	}
 	f = newFixture(t, false, func(o *Options) {
-		o.DecisionLogStatus = func() DecisionLogStatus {
-			return DecisionLogStatus{Written: 5, Dropped: 3, Failed: 1, BufferedBytes: 1024, BufferBytes: 64 << 20}
-		}
+		o.DecisionLog = countingSink{o.DecisionLog, decisionlog.Status{Written: 5, Dropped: 3, Failed: 1, BufferedBytes: 1024, BufferBytes: 64 << 20}}
 	})
 	r = f.do("GET", "/v1/status", nil)
 	f.expect(r, 200, "")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/server/types"
 
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 )
 
@@ -36,7 +37,7 @@ type StatusResponse struct {
 	Persisted   bool            `json:"persisted,omitempty"` // serving the cache directory's last good revision
 	Counts      snapshot.Counts `json:"counts"`
 	// DecisionLog is present when permsd writes a decision log.
-	DecisionLog *DecisionLogStatus `json:"decision_log,omitempty"`
+	DecisionLog *decisionlog.Status `json:"decision_log,omitempty"`
 }
 
 // Reloads counts the reloads that succeeded and failed.
@@ -65,7 +66,7 @@ func (h *handler) status(w http.ResponseWriter, pretty bool) {
 		}
 	}
 	if h.dlStatus != nil {
-		dl := h.dlStatus()
+		dl := h.dlStatus.Status()
 		resp.DecisionLog = &dl
 	}
 	writeJSON(w, http.StatusOK, &resp, pretty)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/permsets/permsets/daemon/decisionlog"
 )
 
 // TestSwapWhileServing publishes new revisions while 8 clients ask: every answer comes from one
@@ -125,7 +127,7 @@ func TestSwapWhileServing(t *testing.T) {
 		t.Error(err)
 	}
 	// The decision log names the revision each answer was made on.
-	byID := map[string]Entry{}
+	byID := map[string]decisionlog.Entry{}
 	for _, e := range f.log.all() {
 		byID[e.DecisionID] = e
 	}
