@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/permsets/permsets/daemon/live"
-	"github.com/permsets/permsets/daemon/server"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/internal/credentials"
 )
@@ -133,7 +132,7 @@ func openFollow(o *options, log *slog.Logger) (_ *follower, err error) {
 		if secret == "" {
 			return nil, fmt.Errorf("--webhook-secret-file %s is empty", o.webhookSecretFile)
 		}
-		f.webhook, err = server.NewWebhook(server.WebhookOptions{Secret: []byte(secret), Branch: o.branch, Fetch: f.git.Trigger, Log: log.With("component", "webhook")})
+		f.webhook, err = live.NewWebhook(live.WebhookOptions{Secret: []byte(secret), Branch: o.branch, Fetch: f.git.Trigger, Log: log.With("component", "webhook")})
 		if err != nil {
 			return nil, err
 		}
@@ -149,18 +148,12 @@ func (f *follower) cacheDir() string {
 	return f.persister.Dir()
 }
 
-// route serves the webhook, when there is one, before h: it needs no bearer token.
-func (f *follower) route(h http.Handler) http.Handler {
+// handlers are the endpoints the server mounts beside its own: the webhook, when there is one.
+func (f *follower) handlers() map[string]http.Handler {
 	if f.webhook == nil {
-		return h
+		return nil
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == server.WebhookPath {
-			f.webhook.ServeHTTP(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+	return map[string]http.Handler{live.WebhookPath: f.webhook}
 }
 
 // onReload wraps next with persistence and the fallback to the persisted revision.

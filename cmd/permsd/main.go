@@ -162,7 +162,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	}
 	defer closeDecisionLog(dl, log)
 	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log,
-		DecisionLog: decisionSink(dl)})
+		DecisionLog: decisionSink(dl), Handlers: follow.handlers()})
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: follow.route(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	if o.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {

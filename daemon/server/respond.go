@@ -1,46 +1,23 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/open-policy-agent/opa/v1/server/types"
-)
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	"github.com/permsets/permsets/daemon/internal/respond"
+)
 
 // writeJSON writes v as the JSON response, indented with pretty.
 func writeJSON(w http.ResponseWriter, status int, v any, pretty bool) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 { // do not keep the buffers of huge answers
-			buf.Reset()
-			bufPool.Put(buf)
-		}
-	}()
-	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if pretty {
-		enc.SetIndent("", "  ")
-	}
-	if err := enc.Encode(v); err != nil {
-		buf.Reset()
-		status = http.StatusInternalServerError
-		_ = json.NewEncoder(buf).Encode(types.NewErrorV1(types.CodeInternal, "encoding the response: %v", err))
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	respond.JSON(w, status, v, pretty)
 }
 
 // writeError writes an error in OPA's shape: {"code": ..., "message": ...}.
 func writeError(w http.ResponseWriter, status int, code, msg string, pretty bool) {
-	writeJSON(w, status, &types.ErrorV1{Code: code, Message: msg}, pretty)
+	respond.Error(w, status, code, msg, pretty)
 }
 
 // apiError is an error answer: its HTTP status and OPA error object.

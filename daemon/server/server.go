@@ -10,10 +10,10 @@
 //	POST     /v1/batch/data/permsets/{allow,decision,effective,manageable_sets,who_can}
 //	GET      /health, /health/live, /v1/status, /metrics, /bundles/permsets.tar.gz
 //
-// Every other path is 404 (resource_not_found) and PUT, PATCH and DELETE are 405 everywhere.
-// When Options.Token is set, every endpoint but /health and /health/live needs it as a bearer
-// token (401, unauthorized); the webhook is not served here: route /v1/webhook before this
-// handler.
+// plus the handlers of Options.Handlers at their paths (permsd's /v1/webhook), served as they
+// are. Every other path is 404 (resource_not_found) and PUT, PATCH and DELETE are 405
+// everywhere. When Options.Token is set, every endpoint but /health, /health/live and those of
+// Options.Handlers needs it as a bearer token (401, unauthorized).
 //
 // Before the first revision is published, decisions, batches and the bundle answer 500
 // internal_error "no revision loaded yet" (as OPA answers while it has no bundle activated,
@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/permsets/permsets/daemon/decisionlog"
+	"github.com/permsets/permsets/daemon/internal/respond"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 )
@@ -56,7 +57,7 @@ const (
 // CodeRequestTooLarge is the error code of 413 answers. OPA itself answers an oversized body
 // with 400 invalid_parameter "request body too large"; permsd answers 413 with this code and
 // that message.
-const CodeRequestTooLarge = "request_too_large"
+const CodeRequestTooLarge = respond.CodeRequestTooLarge
 
 // Options configure the handler.
 type Options struct {
@@ -77,6 +78,10 @@ type Options struct {
 	Log *slog.Logger
 	// DecisionLog, when set, receives every decision (see DecisionSink).
 	DecisionLog DecisionSink
+	// Handlers are more endpoints, each served at its exact path before anything else: with no
+	// bearer token, outside the metrics and the request log. Each authenticates its requests
+	// itself (permsd's webhook checks a signature). A path may not be one of the handler's own.
+	Handlers map[string]http.Handler
 }
 
 // DecisionSink receives the decision-log entries: one per decision (once per batch item, and
@@ -106,6 +111,7 @@ type handler struct {
 	allowTime   bool
 	maxBody     int64
 	log         *slog.Logger
+	handlers    map[string]http.Handler
 	decisionLog DecisionSink
 	dlStatus    StatusSink // the decision log, when it reports its counters
 	metrics     *metrics
@@ -122,8 +128,14 @@ func New(o Options) (http.Handler, error) {
 	if o.MaxBodyBytes < 0 {
 		return nil, fmt.Errorf("server: MaxBodyBytes %d is negative", o.MaxBodyBytes)
 	}
+	for p := range o.Handlers {
+		if !strings.HasPrefix(p, "/") || ownPath(p) {
+			return nil, fmt.Errorf("server: a handler cannot be served at %q", p)
+		}
+	}
 	h := &handler{
 		state:       o.State,
+		handlers:    o.Handlers,
 		allowTime:   o.AllowInputTime,
 		maxBody:     o.MaxBodyBytes,
 		log:         o.Log,
@@ -169,7 +181,20 @@ const (
 
 var routes = []string{routeData, routeBatch, routeHealth, routeStatus, routeMetrics, routeBundle, routeOther}
 
+// ownPath tells whether p is served by the handler itself.
+func ownPath(p string) bool {
+	switch p {
+	case "/health", "/health/live", "/v1/status", "/metrics", "/bundles/permsets.tar.gz", "/v1/data", "/v1/batch/data":
+		return true
+	}
+	return strings.HasPrefix(p, "/v1/data/") || strings.HasPrefix(p, "/v1/batch/data/")
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if x, ok := h.handlers[r.URL.Path]; ok {
+		x.ServeHTTP(w, r)
+		return
+	}
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	route := routeOther

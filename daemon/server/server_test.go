@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -890,6 +891,37 @@ func TestNew(t *testing.T) {
 	rec := recorder(h, "POST", "/v1/data/permsets/allow", `{"input": {"user": "maria", "instance": "hq", "permission": "settings=read"}}`)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"result":true`) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestHandlers: a mounted handler is served at its exact path, with no bearer token and every
+// method; its neighbours are the handler's own; a path of the handler's own cannot be taken.
+func TestHandlers(t *testing.T) {
+	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusMultiStatus) // a status the metrics count by name
+	})
+	f := newFixture(t, false, func(o *Options) {
+		o.Token = "s3cret-token"
+		o.Handlers = map[string]http.Handler{"/v1/webhook": hook}
+	})
+	for _, method := range []string{"POST", "GET", "DELETE"} {
+		if r := f.do(method, "/v1/webhook", nil); r.status != http.StatusMultiStatus {
+			t.Errorf("%s /v1/webhook: %d %s", method, r.status, r.raw)
+		}
+	}
+	f.expect(f.do("POST", "/v1/webhook/", nil), 401, "unauthorized")
+	f.expect(f.do("GET", "/v1/status", nil), 401, "unauthorized")
+	m := f.do("GET", "/metrics", nil, "Authorization", "Bearer s3cret-token")
+	f.expect(m, 200, "")
+	for _, line := range strings.Split(string(m.raw), "\n") {
+		if strings.HasPrefix(line, "permsets_http_requests_total{") && strings.Contains(line, `status="207"`) && !strings.HasSuffix(line, " 0") {
+			t.Errorf("a mounted handler's request counted in the metrics: %s", line)
+		}
+	}
+	for _, p := range []string{"/health", "/v1/data/permsets/allow", "/v1/batch/data", "webhook"} {
+		if _, err := New(Options{State: &snapshot.State{}, Handlers: map[string]http.Handler{p: hook}}); err == nil {
+			t.Errorf("a handler at %q accepted", p)
+		}
 	}
 }
 

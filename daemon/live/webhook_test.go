@@ -1,4 +1,4 @@
-package server
+package live
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/permsets/permsets/daemon/internal/respond"
 )
 
 const testSecret = "It's a Secret to Everybody"
@@ -113,7 +115,7 @@ func TestWebhookTooLarge(t *testing.T) {
 	req.Header.Set("X-Hub-Signature-256", sign(testSecret, body))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), CodeRequestTooLarge) || fetches.Load() != 0 {
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), respond.CodeRequestTooLarge) || fetches.Load() != 0 {
 		t.Errorf("status %d: %s", rec.Code, rec.Body)
 	}
 	// Exactly the limit is fine.
@@ -209,11 +211,11 @@ func FuzzWebhook(f *testing.F) {
 	})
 }
 
-// flight counts the bytes of request bodies read by handlers that have not answered yet: what
-// the handlers may be holding. Readers that reach the end of their body wait there until every
-// request has either reached its end or been answered (or a few seconds pass), so that all the
-// bodies that will be read are in flight at once.
-type flight struct {
+// bodiesInFlight counts the bytes of request bodies read by handlers that have not answered
+// yet: what the handlers may be holding. Readers that reach the end of their body wait there
+// until every request has either reached its end or been answered (or a few seconds pass), so
+// that all the bodies that will be read are counted at once.
+type bodiesInFlight struct {
 	mu              sync.Mutex
 	n               int // requests
 	atEnd, answered int
@@ -222,20 +224,20 @@ type flight struct {
 	once            sync.Once
 }
 
-func (f *flight) check() {
+func (f *bodiesInFlight) check() {
 	if f.atEnd+f.answered == f.n {
 		f.once.Do(func() { close(f.release) })
 	}
 }
 
-// body is a request body of size bytes of spaces, counted in f.
-type flightBody struct {
-	f    *flight
+// bodyInFlight is a request body of size bytes of spaces, counted in f.
+type bodyInFlight struct {
+	f    *bodiesInFlight
 	left int64
 	read int64
 }
 
-func (b *flightBody) Read(p []byte) (int, error) {
+func (b *bodyInFlight) Read(p []byte) (int, error) {
 	if b.left == 0 {
 		b.f.mu.Lock()
 		b.f.atEnd++
@@ -268,13 +270,13 @@ func (b *flightBody) Read(p []byte) (int, error) {
 func TestWebhookUnverifiedBounded(t *testing.T) {
 	h, fetches := newTestWebhook(t)
 	const n, size = 20, MaxWebhookBytes
-	f := &flight{n: n, release: make(chan struct{})}
+	f := &bodiesInFlight{n: n, release: make(chan struct{})}
 	bad := "sha256=" + strings.Repeat("0", 64)
 	codes := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			body := &flightBody{f: f, left: size}
+			body := &bodyInFlight{f: f, left: size}
 			req := httptest.NewRequest(http.MethodPost, WebhookPath, body)
 			req.ContentLength = size
 			req.Header.Set("X-GitHub-Event", "push")

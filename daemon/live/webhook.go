@@ -1,4 +1,4 @@
-package server
+package live
 
 import (
 	"crypto/hmac"
@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/server/types"
+
+	"github.com/permsets/permsets/daemon/internal/respond"
 )
 
 // WebhookPath is where permsd takes forge webhooks.
@@ -105,19 +107,19 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			h.log.Error("panic serving the webhook", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			writeError(w, http.StatusInternalServerError, types.CodeInternal, "internal error", false)
+			respond.Error(w, http.StatusInternalServerError, types.CodeInternal, "internal error", false)
 		}
 	}()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, types.CodeInvalidOperation,
+		respond.Error(w, http.StatusMethodNotAllowed, types.CodeInvalidOperation,
 			fmt.Sprintf("method %s is not allowed on %s", r.Method, WebhookPath), false)
 		return
 	}
 	// A request without a well-formed signature header is refused before its body is read.
 	if sig, ok := strings.CutPrefix(r.Header.Get("X-Hub-Signature-256"), "sha256="); !ok || len(sig) != 2*sha256.Size {
 		h.warn("webhook refused: missing or invalid signature", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, types.CodeUnauthorized, "missing or invalid X-Hub-Signature-256", false)
+		respond.Error(w, http.StatusUnauthorized, types.CodeUnauthorized, "missing or invalid X-Hub-Signature-256", false)
 		return
 	}
 	// Only a push's body is needed after the signature is checked (for its ref); any other
@@ -131,39 +133,39 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !h.verify(r.Header.Get("X-Hub-Signature-256"), sum) {
 		h.warn("webhook refused: missing or invalid signature", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, types.CodeUnauthorized, "missing or invalid X-Hub-Signature-256", false)
+		respond.Error(w, http.StatusUnauthorized, types.CodeUnauthorized, "missing or invalid X-Hub-Signature-256", false)
 		return
 	}
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	switch event {
 	case "ping":
 		h.log.Info("webhook ping", "delivery", delivery)
-		writeJSON(w, http.StatusOK, &WebhookResponse{Result: "pong"}, false)
+		respond.JSON(w, http.StatusOK, &WebhookResponse{Result: "pong"}, false)
 		return
 	case "push":
 	default:
-		writeJSON(w, http.StatusOK, &WebhookResponse{Result: "ignored", Reason: "not a push event"}, false)
+		respond.JSON(w, http.StatusOK, &WebhookResponse{Result: "ignored", Reason: "not a push event"}, false)
 		return
 	}
 	payload, err := pushPayload(r.Header.Get("Content-Type"), body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, types.CodeInvalidParameter, "push payload: "+err.Error(), false)
+		respond.Error(w, http.StatusBadRequest, types.CodeInvalidParameter, "push payload: "+err.Error(), false)
 		return
 	}
 	var push struct {
 		Ref string `json:"ref"`
 	}
 	if err := json.Unmarshal(payload, &push); err != nil {
-		writeError(w, http.StatusBadRequest, types.CodeInvalidParameter, "push payload: not a JSON object with a ref", false)
+		respond.Error(w, http.StatusBadRequest, types.CodeInvalidParameter, "push payload: not a JSON object with a ref", false)
 		return
 	}
 	if push.Ref != h.ref {
-		writeJSON(w, http.StatusOK, &WebhookResponse{Result: "ignored", Reason: "not the followed branch"}, false)
+		respond.JSON(w, http.StatusOK, &WebhookResponse{Result: "ignored", Reason: "not the followed branch"}, false)
 		return
 	}
 	h.log.Info("webhook push: fetching", "ref", push.Ref, "delivery", delivery)
 	h.fetch()
-	writeJSON(w, http.StatusAccepted, &WebhookResponse{Result: "fetching"}, false)
+	respond.JSON(w, http.StatusAccepted, &WebhookResponse{Result: "fetching"}, false)
 }
 
 // read reads the body, at most MaxWebhookBytes, into the HMAC-SHA256 with the secret (sum).
@@ -182,7 +184,7 @@ func (h *webhook) read(w http.ResponseWriter, r *http.Request, keep bool) (body,
 			return tooLargeWebhook
 		}
 		return func(w http.ResponseWriter) {
-			writeError(w, http.StatusBadRequest, types.CodeInvalidParameter, "reading the request body failed", false)
+			respond.Error(w, http.StatusBadRequest, types.CodeInvalidParameter, "reading the request body failed", false)
 		}
 	}
 	if !keep {
@@ -240,7 +242,7 @@ func (h *webhook) read(w http.ResponseWriter, r *http.Request, keep bool) (body,
 }
 
 func tooLargeWebhook(w http.ResponseWriter) {
-	writeError(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
+	respond.Error(w, http.StatusRequestEntityTooLarge, respond.CodeRequestTooLarge,
 		fmt.Sprintf("request body too large (limit %d bytes)", MaxWebhookBytes), false)
 }
 
@@ -248,7 +250,7 @@ func tooLargeWebhook(w http.ResponseWriter) {
 func (h *webhook) busy(w http.ResponseWriter, r *http.Request) {
 	h.warn("webhook refused: too many pushes in flight", "remote", r.RemoteAddr)
 	w.Header().Set("Retry-After", "5")
-	writeError(w, http.StatusServiceUnavailable, CodeWebhookBusy,
+	respond.Error(w, http.StatusServiceUnavailable, CodeWebhookBusy,
 		"too many webhook deliveries are being read: retry later", false)
 }
 
