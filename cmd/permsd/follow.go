@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/permsets/permsets/daemon/live"
-	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/internal/credentials"
 )
 
@@ -154,14 +153,6 @@ func (f *follower) handlers() map[string]http.Handler {
 		return nil
 	}
 	return map[string]http.Handler{live.WebhookPath: f.webhook}
-}
-
-// onReload wraps next with persistence and the fallback to the persisted revision.
-func (f *follower) onReload(ctx context.Context, state *snapshot.State, next func(bool, string, uint64, time.Duration, error)) func(bool, string, uint64, time.Duration, error) {
-	if f.persister == nil {
-		return next
-	}
-	return f.persister.Hook(ctx, state, next)
 }
 
 // reload is SIGHUP: a Git source fetches first; then the reloader loads.

@@ -168,15 +168,16 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	}
 	reloader := live.NewReloader(live.Options{Source: src, State: state, Log: log,
 		// After each good revision it is persisted; a first load that fails serves the
-		// persisted one (follow.go).
-		OnReload: follow.onReload(ctx, state, func(ok bool, _ string, _ uint64, _ time.Duration, _ error) {
+		// persisted one (with a cache directory, follow.go).
+		Persist: follow.persister,
+		OnReload: func(ev live.ReloadEvent) {
 			// A load allocates several times what the new revision keeps; the previous revision
 			// is garbage once its last requests finish. Give the memory back now rather than
 			// when the scavenger gets to it.
-			if ok {
+			if ev.OK {
 				debug.FreeOSMemory()
 			}
-		})})
+		}})
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

@@ -39,10 +39,10 @@ func newGitHarness(t *testing.T, o GitOptions) *gitHarness {
 	}
 	t.Cleanup(func() { src.Close() })
 	h.r = NewReloader(Options{Source: src, State: h.state, Log: log,
-		OnReload: func(ok bool, revision string, generation uint64, took time.Duration, err error) {
+		OnReload: func(ev ReloadEvent) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			h.reloads = append(h.reloads, reloadEvent{ok, revision, generation, took, err})
+			h.reloads = append(h.reloads, ev)
 		}})
 	t.Cleanup(func() {
 		if t.Failed() {

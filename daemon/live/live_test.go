@@ -31,14 +31,6 @@ const example = "../../examples/nation"
 // waitTimeout bounds every wait: generous, for a loaded CI machine under -race.
 const waitTimeout = 10 * time.Second
 
-type reloadEvent struct {
-	ok         bool
-	revision   string
-	generation uint64
-	took       time.Duration
-	err        error
-}
-
 type harness struct {
 	t      *testing.T
 	dir    string
@@ -50,7 +42,7 @@ type harness struct {
 	done   chan error
 
 	mu      sync.Mutex
-	reloads []reloadEvent
+	reloads []ReloadEvent
 }
 
 // newHarness copies the example into a temporary directory and sets up a DirSource and a
@@ -71,10 +63,10 @@ func newHarnessAt(t *testing.T, dir string) *harness {
 	t.Cleanup(func() { src.Close() })
 	h.src = src
 	h.r = NewReloader(Options{Source: src, State: h.state, Log: log,
-		OnReload: func(ok bool, revision string, generation uint64, took time.Duration, err error) {
+		OnReload: func(ev ReloadEvent) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			h.reloads = append(h.reloads, reloadEvent{ok, revision, generation, took, err})
+			h.reloads = append(h.reloads, ev)
 		}})
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -108,7 +100,7 @@ func (h *harness) reloadCount() int {
 	return len(h.reloads)
 }
 
-func (h *harness) lastReload() reloadEvent {
+func (h *harness) lastReload() ReloadEvent {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.reloads[len(h.reloads)-1]
@@ -155,7 +147,7 @@ func (h *harness) waitGeneration(gen uint64) time.Duration {
 	// The revision is published before its reload is reported: wait for the report too, so a
 	// caller counting reloads from here counts only later ones.
 	h.waitFor(fmt.Sprintf("the report of generation %d", gen), func() bool {
-		return h.reloadCount() > 0 && h.lastReload().generation >= gen
+		return h.reloadCount() > 0 && h.lastReload().Generation >= gen
 	})
 	return took
 }
@@ -208,7 +200,7 @@ func TestInitialLoad(t *testing.T) {
 	if st.ReloadsOK != 1 || st.ReloadsFailed != 0 || st.LastError != "" || !st.SourceOK || st.Source != "dir "+h.dir {
 		t.Errorf("status %+v", st)
 	}
-	if ev := h.lastReload(); !ev.ok || ev.generation != 1 || ev.revision != cur.Revision || ev.err != nil || ev.took <= 0 {
+	if ev := h.lastReload(); !ev.OK || ev.Generation != 1 || ev.Revision != cur.Revision || ev.Err != nil || ev.Took <= 0 {
 		t.Errorf("OnReload got %+v", ev)
 	}
 	if n := h.logs.Count("serving a new revision"); n != 1 {
@@ -227,7 +219,7 @@ func TestValidEditLatency(t *testing.T) {
 	latency := time.Since(start)
 	cur := h.current()
 	ev := h.lastReload()
-	t.Logf("change-to-served latency: %v (debounce %v, load+compile+prepare %v)", latency, DefaultDebounce, ev.took)
+	t.Logf("change-to-served latency: %v (debounce %v, load+compile+prepare %v)", latency, DefaultDebounce, ev.Took)
 	if latency > time.Second {
 		t.Errorf("the edit took %v to be served, want under 1s (300ms expected)", latency)
 	}
@@ -271,7 +263,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 	var pe *ProblemsError
-	if ev := h.lastReload(); ev.ok || !errors.As(ev.err, &pe) || ev.generation != 1 || ev.revision != good.Revision {
+	if ev := h.lastReload(); ev.OK || !errors.As(ev.Err, &pe) || ev.Generation != 1 || ev.Revision != good.Revision {
 		t.Errorf("OnReload got %+v", ev)
 	}
 
@@ -312,7 +304,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	testutil.Replace(t, h.dir, "roles/organizers.yaml", "members: [sam, lena, nobody]", "members: [sam, lena]")
 	// The status is published before the recovery is logged and reported: wait for all three.
 	h.waitFor("recovery", func() bool {
-		return h.state.Status().LastError == "" && h.logs.Count("config is valid again") == 1 && h.lastReload().ok
+		return h.state.Status().LastError == "" && h.logs.Count("config is valid again") == 1 && h.lastReload().OK
 	})
 	st = h.state.Status()
 	if !st.LastErrorAt.IsZero() || st.ReloadsOK < 2 {
@@ -324,7 +316,7 @@ func TestBrokenEditKeepsLastGood(t *testing.T) {
 	if c := h.logs.Count("config is valid again"); c != 1 {
 		t.Errorf("%d recovery log lines, want 1", c)
 	}
-	if ev := h.lastReload(); !ev.ok || ev.err != nil {
+	if ev := h.lastReload(); !ev.OK || ev.Err != nil {
 		t.Errorf("OnReload after the fix %+v", ev)
 	}
 
@@ -353,7 +345,7 @@ func TestFirstLoadFails(t *testing.T) {
 	if h.state.Current() != nil {
 		t.Error("an invalid first revision is served")
 	}
-	if ev := h.lastReload(); ev.ok || ev.generation != 0 || ev.revision != "" {
+	if ev := h.lastReload(); ev.OK || ev.Generation != 0 || ev.Revision != "" {
 		t.Errorf("OnReload %+v", ev)
 	}
 	if !strings.Contains(h.logs.String(), "no revision to serve yet") {
@@ -409,7 +401,7 @@ func TestTouchDoesNotBumpGeneration(t *testing.T) {
 	if st.ReloadsFailed != 0 || int(st.ReloadsOK) != h.reloadCount() {
 		t.Errorf("status %+v after %d reloads", st, h.reloadCount())
 	}
-	if ev := h.lastReload(); !ev.ok || ev.generation != 1 {
+	if ev := h.lastReload(); !ev.OK || ev.Generation != 1 {
 		t.Errorf("OnReload %+v", ev)
 	}
 	if h.r.LastParsed() != 0 {
@@ -780,7 +772,7 @@ func TestTriggerCoalesces(t *testing.T) {
 	state := &snapshot.State{}
 	var reloads atomic.Int32
 	r := NewReloader(Options{Source: g, State: state,
-		OnReload: func(bool, string, uint64, time.Duration, error) { reloads.Add(1) }})
+		OnReload: func(ReloadEvent) { reloads.Add(1) }})
 
 	// Never blocks, even with nobody running.
 	start := time.Now()

@@ -223,63 +223,56 @@ func readCapped(path string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// Hook returns the Reloader's OnReload that persists and falls back (next, when set, is called
-// after it, with the same arguments):
+// afterLoad is what the Reloader's Persist does after each load, given its outcome and the
+// revision served (cur); it returns the revision to publish instead, or nil:
 //
 //   - after a good load, the revision served is saved, unless it is already on disk, by a
 //     goroutine of its own (started with the first save, stopped with ctx), so a reload never
 //     waits for a bundle to be written; if it is the persisted revision itself (the source gave
-//     the same), it is republished unmarked;
+//     the same), it is returned unmarked, to be served as loaded;
 //   - after the first failed load, when nothing is served yet, the persisted revision is read
-//     back and served (marked Persisted) until a good load replaces it. One that cannot be
-//     read is logged and never served.
+//     back and returned (marked Persisted), to be served until a good load replaces it. One
+//     that cannot be read is logged and never served.
 //
 // It runs on the reloader's goroutine: loading the fallback delays the next reload by the time
 // one prepare takes, once.
-func (p *Persister) Hook(ctx context.Context, state *snapshot.State, next func(ok bool, revision string, generation uint64, took time.Duration, err error)) func(ok bool, revision string, generation uint64, took time.Duration, err error) {
-	return func(ok bool, revision string, generation uint64, took time.Duration, err error) {
-		cur := state.Current()
-		switch {
-		case ok && cur != nil && cur.Persisted:
-			c := *cur
-			c.Persisted = false
-			c.LoadedAt = time.Now()
-			state.Publish(&c)
-			p.log.Info("the source gives the persisted revision; serving it as loaded", "revision", c.Revision, "commit", c.Commit)
-		case ok && cur != nil:
-			p.saveLater(ctx, cur)
-		case !ok && cur == nil:
-			p.fallback(ctx, state)
-		}
-		if next != nil {
-			next(ok, revision, generation, took, err)
-		}
+func (p *Persister) afterLoad(ctx context.Context, ok bool, cur *snapshot.Snapshot) *snapshot.Snapshot {
+	switch {
+	case ok && cur != nil && cur.Persisted:
+		c := *cur
+		c.Persisted = false
+		c.LoadedAt = time.Now()
+		p.log.Info("the source gives the persisted revision; serving it as loaded", "revision", c.Revision, "commit", c.Commit)
+		return &c
+	case ok && cur != nil:
+		p.saveLater(ctx, cur)
+	case !ok && cur == nil:
+		return p.fallback(ctx)
 	}
+	return nil
 }
 
-func (p *Persister) fallback(ctx context.Context, state *snapshot.State) {
+// fallback reads the persisted revision back, the first time it is called.
+func (p *Persister) fallback(ctx context.Context) *snapshot.Snapshot {
 	p.mu.Lock()
 	tried := p.tried
 	p.tried = true
 	p.mu.Unlock()
 	if tried {
-		return
+		return nil
 	}
 	snap, meta, err := p.Load(ctx)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		p.log.Info("no persisted revision to serve meanwhile")
-		return
+		return nil
 	case err != nil:
 		p.log.Error("the persisted revision is not served", "err", err.Error())
-		return
+		return nil
 	}
-	if state.Current() != nil {
-		return
-	}
-	state.Publish(snap)
 	p.log.Warn("serving the persisted revision until the source gives a good one",
 		"revision", snap.Revision, "commit", snap.Commit, "saved_at", meta.SavedAt.Format(time.RFC3339))
+	return snap
 }
 
 // saveLater hands snap to the saving goroutine, replacing a revision still waiting.

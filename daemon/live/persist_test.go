@@ -132,10 +132,8 @@ func TestPersistedCorruptIsNotServed(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
-			// Through the hook: logged, nothing served.
-			state := &snapshot.State{}
-			pp.Hook(context.Background(), state, nil)(false, "", 0, 0, errors.New("load failed"))
-			if state.Current() != nil {
+			// After a failed load with nothing served: logged, nothing to serve.
+			if snap := pp.afterLoad(context.Background(), false, nil); snap != nil {
 				t.Error("served")
 			}
 			if !strings.Contains(logs.String(), "not served") {
@@ -171,8 +169,7 @@ func TestGitFallsBackToPersisted(t *testing.T) {
 	}
 	h2 := newGitHarness(t, GitOptions{URL: url, Branch: "live", Path: "access", CacheDir: cache, Poll: 20 * time.Millisecond})
 	p2, _ := NewPersister(cache, h2.git.String(), slogTo(h2.logs))
-	prev := h2.r.onReload
-	h2.r.onReload = p2.Hook(context.Background(), h2.state, prev)
+	h2.r.persist = p2
 	h2.start()
 	h2.waitFor("the persisted revision", func() bool { return h2.state.Current() != nil })
 	cur := h2.current()

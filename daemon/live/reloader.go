@@ -39,10 +39,23 @@ type Options struct {
 	Source Source
 	State  *snapshot.State
 	Log    *slog.Logger // nil: discard
+	// Persist, when set, keeps the last good revision in a directory and serves it while the
+	// source gives nothing good (see Persister); the reloader remains the one writer of State.
+	Persist *Persister
 	// OnReload, when set, is called after every reload attempt with its outcome (for metrics
-	// and tests). It is called from the loading goroutine, so it must not block for long. An
-	// attempt cut short because its context was cancelled (shutdown) is not reported.
-	OnReload func(ok bool, revision string, generation uint64, took time.Duration, err error)
+	// and tests), once persistence has done its part. It is called from the loading goroutine,
+	// so it must not block for long. An attempt cut short because its context was cancelled
+	// (shutdown) is not reported.
+	OnReload func(ReloadEvent)
+}
+
+// ReloadEvent is the outcome of one reload attempt.
+type ReloadEvent struct {
+	OK         bool
+	Revision   string        // the revision served after the attempt; "" when none is
+	Generation uint64        // its generation; 0 when none is served
+	Took       time.Duration // how long the attempt took
+	Err        error         // why it failed; nil when OK
 }
 
 // Reloader loads revisions from a Source into a snapshot.State, one at a time.
@@ -50,7 +63,8 @@ type Reloader struct {
 	src      Source
 	state    *snapshot.State
 	log      *slog.Logger
-	onReload func(ok bool, revision string, generation uint64, took time.Duration, err error)
+	persist  *Persister
+	onReload func(ReloadEvent)
 
 	trigger chan struct{} // capacity 1: Trigger coalesces
 
@@ -78,6 +92,7 @@ func NewReloader(o Options) *Reloader {
 		src:      o.Source,
 		state:    o.State,
 		log:      log.With("source", o.Source.String()),
+		persist:  o.Persist,
 		onReload: o.OnReload,
 		trigger:  make(chan struct{}, 1),
 		cache:    sets.NewCache(),
@@ -203,7 +218,7 @@ func (r *Reloader) LoadOnce(ctx context.Context) error {
 				r.log.Error("reload failed; no revision to serve yet", "err", msg, "took", took)
 			}
 		}
-		r.report(false, cur, took, err)
+		r.report(ctx, false, cur, took, err)
 		return err
 	}
 
@@ -230,20 +245,26 @@ func (r *Reloader) LoadOnce(ctx context.Context) error {
 	default:
 		r.log.Debug("reloaded; revision unchanged", attrs...)
 	}
-	r.report(true, cur, took, nil)
+	r.report(ctx, true, cur, took, nil)
 	return nil
 }
 
-func (r *Reloader) report(ok bool, cur *snapshot.Snapshot, took time.Duration, err error) {
-	if r.onReload == nil {
-		return
-	}
-	var rev string
-	var gen uint64
+// report hands the attempt's outcome to persistence, which may publish the persisted revision
+// (or the same revision unmarked), then to OnReload; the event names what was served when the
+// attempt ended.
+func (r *Reloader) report(ctx context.Context, ok bool, cur *snapshot.Snapshot, took time.Duration, err error) {
+	ev := ReloadEvent{OK: ok, Took: took, Err: err}
 	if cur != nil {
-		rev, gen = cur.Revision, cur.Generation
+		ev.Revision, ev.Generation = cur.Revision, cur.Generation
 	}
-	r.onReload(ok, rev, gen, took, err)
+	if r.persist != nil {
+		if snap := r.persist.afterLoad(ctx, ok, r.state.Current()); snap != nil {
+			r.state.Publish(snap)
+		}
+	}
+	if r.onReload != nil {
+		r.onReload(ev)
+	}
 }
 
 // load reads, validates, compiles and prepares the source's current revision. It returns the
