@@ -2,7 +2,8 @@
 // of OPA's decision-log events (github.com/open-policy-agent/opa/v1/plugins/logs.EventV1)
 // with permsd's commit and generation.
 //
-// The server calls Writer.Log synchronously for every decision, so Log only hands the entry
+// The package owns the entry the server hands over (Entry) and the decision ids (NewID); a
+// Writer is the server's decision sink. The server calls Writer.Log synchronously for every decision, so Log only hands the entry
 // to a buffer read by one writer goroutine. The buffer is bounded in bytes (an estimate of the
 // memory each entry holds, see entrySize) as well as in entries; when either bound is reached
 // the entry is dropped and counted (permsd_decision_logs_dropped_total), and the request never

@@ -3,6 +3,11 @@
 // compiles and prepares each new revision off the request path and publishes it into a
 // snapshot.State with one atomic store. A revision that fails is never served: the last good one
 // stays and the failure is shown in the status until a good revision clears it.
+//
+// The sources are a working tree watched with fsnotify (DirSource) and a branch of a Git remote
+// fetched on a ticker (GitSource), with the webhook handler that triggers its fetches; a
+// Persister, given to the Reloader, keeps the last good revision on disk to serve at a start
+// when the source gives nothing good. The Reloader is the one writer of the State.
 package live
 
 import (
