@@ -11,7 +11,7 @@ REGAL    ?= ../shared/tools/regal
 
 # Every fuzz target, as package:Name; make test runs each for FUZZTIME, make fuzz for FUZZ_LONG.
 FUZZ_TARGETS := sets:FuzzParsePermission sets:FuzzParseFile engine:FuzzDecisionInput \
-	daemon/server:FuzzDecisionBody daemon/server:FuzzWebhook plan:FuzzLoadCustomRules \
+	daemon/server:FuzzDecisionBody daemon/live:FuzzWebhook plan:FuzzLoadCustomRules \
 	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList engine:FuzzReadBundle internal/credentials:FuzzRedact \
 	daemon/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown
 # FUZZMINTIME bounds the minimisation of each new input: an input of FuzzReadBundle (a whole
