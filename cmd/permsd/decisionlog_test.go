@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permsets/permsets/engine/decisionlog"
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/internal/testutil"
 )
 
@@ -104,7 +104,7 @@ func TestDecisionLogEndToEnd(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		// decisionlog.Event is OPA's EventV1 by field name, plus commit and generation
-		// (TestEventIsOPAs in engine/decisionlog): nothing else may be in a line.
+		// (TestEventIsOPAs in daemon/decisionlog): nothing else may be in a line.
 		var ev decisionlog.Event
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
