@@ -82,8 +82,19 @@ func TestDecisionLogEndToEnd(t *testing.T) {
 		t.Errorf("/v1/status decision_log %v", st["decision_log"])
 	}
 	metrics := fetchText(t, d.url+"/metrics")
-	if !strings.Contains(metrics, "permsd_decision_logs_dropped_total 0") {
-		t.Errorf("/metrics without permsd_decision_logs_dropped_total 0:\n%s", metrics)
+	if !strings.Contains(metrics, "permsets_decision_logs_dropped_total 0") {
+		t.Errorf("/metrics without permsets_decision_logs_dropped_total 0:\n%s", metrics)
+	}
+	// Every metric permsd defines shares one prefix (the Go runtime's and the process's aside).
+	for _, line := range strings.Split(metrics, "\n") {
+		name, ok := strings.CutPrefix(line, "# TYPE ")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		if !strings.HasPrefix(name, "permsets_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "promhttp_") {
+			t.Errorf("metric %s does not start with permsets_", name)
+		}
 	}
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, d.stderr.String())

@@ -6,7 +6,7 @@
 // Writer is the server's decision sink. The server calls Writer.Log synchronously for every decision, so Log only hands the entry
 // to a buffer read by one writer goroutine. The buffer is bounded in bytes (an estimate of the
 // memory each entry holds, see entrySize) as well as in entries; when either bound is reached
-// the entry is dropped and counted (permsd_decision_logs_dropped_total), and the request never
+// the entry is dropped and counted (permsets_decision_logs_dropped_total), and the request never
 // waits. Masks are applied by the writer goroutine, on copies: entries are shared with the
 // response.
 package decisionlog
@@ -171,11 +171,11 @@ func newWriter(out io.Writer, closer *os.File, o Options) (*Writer, error) {
 	}
 	if o.Registry != nil {
 		cs := []prometheus.Collector{
-			counter("permsd_decision_logs_written_total", "Decision-log entries written.", &w.written),
-			counter("permsd_decision_logs_dropped_total",
+			counter("permsets_decision_logs_written_total", "Decision-log entries written.", &w.written),
+			counter("permsets_decision_logs_dropped_total",
 				"Decision-log entries dropped because the buffer was full (or the log closed).", &w.dropped),
-			counter("permsd_decision_logs_failed_total", "Decision-log entries lost to a write or encoding error.", &w.failed),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "permsd_decision_logs_buffered_bytes",
+			counter("permsets_decision_logs_failed_total", "Decision-log entries lost to a write or encoding error.", &w.failed),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "permsets_decision_logs_buffered_bytes",
 				Help: "Estimated memory held by the decision-log entries not yet written."},
 				func() float64 { return float64(w.held.Load()) }),
 		}

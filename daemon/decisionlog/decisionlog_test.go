@@ -321,7 +321,7 @@ func TestFullBufferDropsWithoutBlocking(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("Log blocked for %v on a full buffer", took)
 	}
-	if got := counter(t, reg, "permsd_decision_logs_dropped_total"); got != 10 {
+	if got := counter(t, reg, "permsets_decision_logs_dropped_total"); got != 10 {
 		t.Fatalf("dropped %v, want 10", got)
 	}
 	close(bw.release)
@@ -332,11 +332,11 @@ func TestFullBufferDropsWithoutBlocking(t *testing.T) {
 	if len(ls) != 3 || !strings.Contains(ls[0], `"first"`) {
 		t.Fatalf("%d lines:\n%s", len(ls), bw.out.String())
 	}
-	if got := counter(t, reg, "permsd_decision_logs_written_total"); got != 3 {
+	if got := counter(t, reg, "permsets_decision_logs_written_total"); got != 3 {
 		t.Fatalf("written %v, want 3", got)
 	}
 	w.Log(entry("after close"))
-	if got := counter(t, reg, "permsd_decision_logs_dropped_total"); got != 11 {
+	if got := counter(t, reg, "permsets_decision_logs_dropped_total"); got != 11 {
 		t.Fatalf("an entry after Close: dropped %v, want 11", got)
 	}
 }
@@ -454,14 +454,14 @@ func TestWriteErrorLoggedOnce(t *testing.T) {
 	}
 	for i := range 3 {
 		w.Log(entry("lost"))
-		waitCount("permsd_decision_logs_failed_total", float64(i+1))
+		waitCount("permsets_decision_logs_failed_total", float64(i+1))
 	}
 	fw.set(false)
 	w.Log(entry("kept"))
-	waitCount("permsd_decision_logs_written_total", 1)
+	waitCount("permsets_decision_logs_written_total", 1)
 	fw.set(true)
 	w.Log(entry("lost again"))
-	waitCount("permsd_decision_logs_failed_total", 4)
+	waitCount("permsets_decision_logs_failed_total", 4)
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err) // the write errors were logged and counted already
 	}
@@ -582,7 +582,7 @@ func TestBufferBoundedInBytes(t *testing.T) {
 	if kept := n - int(st.Dropped); kept < 8 || kept > 16 {
 		t.Errorf("%d entries kept (%d dropped) under %d MiB", kept, st.Dropped, bound>>20)
 	}
-	if got := counter(t, reg, "permsd_decision_logs_dropped_total"); got != float64(st.Dropped) {
+	if got := counter(t, reg, "permsets_decision_logs_dropped_total"); got != float64(st.Dropped) {
 		t.Errorf("metric %v, status %d", got, st.Dropped)
 	}
 	if slowest > 100*time.Millisecond {
