@@ -14,7 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
-// DecisionPaths are the rules of package permsets that answer queries (DESIGN section 5).
+// DecisionPaths are the rules of package permsets that answer queries (docs/engine.md).
 var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
 
 // toolPaths are rules prepared beside DecisionPaths for tools: plan's access diff ("access")

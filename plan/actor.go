@@ -10,7 +10,7 @@ import (
 	"github.com/permsets/permsets/sets"
 )
 
-// Actor is who makes a change, as the actor rules (7 and 8 of DESIGN section 6) see them: judged
+// Actor is who makes a change, as the actor rules (docs/plan.md, Actors) see them: judged
 // on the base, so that a change cannot first grant its author the right to make it.
 type Actor struct {
 	Given       string `json:"given"`    // as passed to --actor: a login, id:ID or email:ADDR

@@ -22,7 +22,7 @@ import (
 	"github.com/permsets/permsets/sets"
 )
 
-// Custom change rules (DESIGN section 6): the Rego files of a config repository's policies/
+// Custom change rules (docs/plan.md, Custom rules): the Rego files of a config repository's policies/
 // directory that declare package permsets.custom.<name> add their own deny and warn findings.
 // They are untrusted code, so they are compiled with a reduced set of built-ins (no I/O, nothing
 // nondeterministic), may import and read only the plan's data document and input, and each
@@ -52,7 +52,7 @@ var customTimeout = 30 * time.Second
 // the environment or the clock, or are random, and a plan must be deterministic and must not
 // reach out of the process. Every other built-in of this OPA version is allowed; besides these
 // names, every built-in in customRemovedPrefixes is removed too (net.*: DNS lookups, and the
-// whole namespace as DESIGN section 6 says). The type checker then reports a call to one as an
+// whole namespace as docs/plan.md says). The type checker then reports a call to one as an
 // undefined function, which LoadCustomRules turns into "... is not allowed in custom rules".
 var customRemovedBuiltins = map[string]string{
 	"http.send":                 "makes HTTP requests",

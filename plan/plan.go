@@ -1,6 +1,6 @@
 // Package plan compares two revisions of a config repository for review: the objects added,
 // changed and removed, who gains and who loses which permission, and the change rules of
-// policies/permsets/plan (deny and warn) judged over both (DESIGN section 6, docs/plan.md).
+// policies/permsets/plan (deny and warn) judged over both (docs/plan.md).
 package plan
 
 import (

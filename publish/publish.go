@@ -1,4 +1,4 @@
-// Package publish is the Git mechanics of permsctl apply (DESIGN section 7): a clean work tree,
+// Package publish is the Git mechanics of permsctl apply (README, Publishing: apply): a clean work tree,
 // the branch live fetched from a remote or read locally, live moved to the applied commit as a
 // compare-and-swap, and a git note on that commit under refs/notes/permsets saying who applied
 // it, when, and which plan. Everything is done with go-git; no git binary is run once

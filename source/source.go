@@ -182,7 +182,7 @@ func (e *revisionError) Unwrap() error { return ErrUnknownRevision }
 var ErrNoLiveBranch = errors.New("no live branch")
 
 // DefaultBase names the revision plan compares against when none is given: the local branch
-// live, else a remote's live (origin's first, then the first by name), as DESIGN section 7
+// live, else a remote's live (origin's first, then the first by name), as the README's "Publishing: apply" says
 // says. Neither is an error matching ErrNoLiveBranch: a shallow CI checkout must not silently
 // plan against nothing.
 func DefaultBase(dir string) (string, error) {

@@ -20,7 +20,7 @@ import (
 )
 
 // followOptions are the source part of options: --git and what goes with it, the cache
-// directory and the webhook (DESIGN section 8).
+// directory and the webhook (docs/permsd.md).
 type followOptions struct {
 	git               string
 	branch            string

@@ -1,6 +1,6 @@
 // Command permsd is the decision daemon: it follows a config repository, compiles each new
 // revision off the request path, swaps it in without dropping a request, and answers
-// applications over OPA's REST API (DESIGN section 8).
+// applications over OPA's REST API (docs/permsd.md).
 package main
 
 import (

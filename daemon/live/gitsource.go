@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/permsets/permsets/internal/credentials"
+	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/source"
 )
 
@@ -262,7 +263,7 @@ func shortHash(h plumbing.Hash) string {
 	if h.IsZero() {
 		return ""
 	}
-	return h.String()[:12]
+	return textfmt.Short(h.String())
 }
 
 // stateLocked is what Open would return now, as a string to compare.

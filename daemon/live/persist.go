@@ -19,6 +19,7 @@ import (
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/atomicfile"
+	"github.com/permsets/permsets/internal/textfmt"
 )
 
 // The files a Persister keeps in its directory.
@@ -45,7 +46,7 @@ type PersistedMeta struct {
 }
 
 // Persister keeps the last good revision of a source in a directory, so that a restart can serve
-// it while the source is unreachable or broken (DESIGN section 8). Files are written to a
+// it while the source is unreachable or broken (docs/permsd.md, Persistence). Files are written to a
 // temporary name in the same directory, synced, and renamed into place.
 type Persister struct {
 	dir, source string
@@ -187,7 +188,7 @@ func (p *Persister) read() (*PersistedMeta, *engine.Bundle, error) {
 	sum := sha256.Sum256(data)
 	if int64(len(data)) != meta.Size || hex.EncodeToString(sum[:]) != meta.SHA256 {
 		return nil, nil, fmt.Errorf("%s: %d bytes, SHA-256 %x: not the bundle %s describes (%d bytes, %s); truncated or corrupt",
-			bundlePath, len(data), sum[:6], PersistedInfo, meta.Size, shortSum(meta.SHA256))
+			bundlePath, len(data), sum[:6], PersistedInfo, meta.Size, textfmt.Short(meta.SHA256))
 	}
 	b, err := engine.ReadBundle(bytes.NewReader(data))
 	if err != nil {
@@ -197,13 +198,6 @@ func (p *Persister) read() (*PersistedMeta, *engine.Bundle, error) {
 		return nil, nil, fmt.Errorf("%s: revision %s commit %q, %s says %s %q", bundlePath, b.Revision, b.Commit, PersistedInfo, meta.Revision, meta.Commit)
 	}
 	return &meta, b, nil
-}
-
-func shortSum(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }
 
 // readCapped reads a file of at most max bytes; a longer one is an error.

@@ -1,4 +1,4 @@
-// Package live keeps permsd serving the newest good revision of its source (DESIGN section 8):
+// Package live keeps permsd serving the newest good revision of its source (docs/permsd.md, Reloads):
 // a Source says when the config may have changed and opens it; the Reloader loads, validates,
 // compiles and prepares each new revision off the request path and publishes it into a
 // snapshot.State with one atomic store. A revision that fails is never served: the last good one

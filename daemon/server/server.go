@@ -1,7 +1,7 @@
 // Package server is permsd's HTTP handler: OPA's REST request and response shapes (the Data
 // API, the batch API of Enterprise OPA, health, OPA's error objects) over the prepared decision
 // queries of the revision being served, and nothing else. It is not OPA's v1/server: nothing can
-// be written, no query or policy can be sent, and only the decision paths of DESIGN section 5
+// be written, no query or policy can be sent, and only the decision paths of docs/engine.md
 // can be read (the compiled index holds user data and is never served).
 //
 // Endpoints:
@@ -66,7 +66,7 @@ type Options struct {
 	// Token, when not "", is required as "Authorization: Bearer <token>" on every endpoint but
 	// /health and /health/live. It is compared as given (trim a token file's newline first).
 	Token string
-	// AllowInputTime lets inputs carry "time" (DESIGN section 5); without it such an input is
+	// AllowInputTime lets inputs carry "time" (docs/permsd.md, API); without it such an input is
 	// refused with 400.
 	AllowInputTime bool
 	// MaxBodyBytes is the largest request body; 0 means DefaultMaxBodyBytes. Over it: 413.
