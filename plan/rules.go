@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -196,10 +195,8 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 	probs := make([]map[string]any, 0, len(problems))
 	for _, pr := range problems {
 		e := map[string]any{"file": pr.File, "line": pr.Line, "column": pr.Col, "code": pr.Code, "message": pr.Message}
-		if pr.Code == sets.CodeUnknownSet {
-			if m := quotedSet.FindStringSubmatch(pr.Message); m != nil {
-				e["set"] = m[1]
-			}
+		if id, ok := strings.CutPrefix(pr.Object, sets.ObjectRef(sets.KindPermissionSet, "")); ok && pr.Code == sets.CodeUnknownSet {
+			e["set"] = id
 		}
 		probs = append(probs, e)
 	}
@@ -227,9 +224,6 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 	}
 	return map[string]any{"changes": changes, "access_changes": access, "problems": probs, "actor": actorDoc}, nil
 }
-
-// quotedSet finds the set an unknown-set problem names.
-var quotedSet = regexp.MustCompile(`set "([^"]+)"`)
 
 // sideDocument is one model as the rules read it (docs/plan.md): instances, sets with what they
 // grant, the catalog's separation rules and requirements, lint thresholds, which sets are
