@@ -39,7 +39,7 @@ type Revision struct {
 	Model    *sets.Model
 	Problems []sets.Problem
 	FS       fs.FS
-	// Close releases FS, when it holds an open directory; nil otherwise.
+	// Close releases FS, when it holds an open directory; nil or a no-op otherwise.
 	Close func() error `json:"-"`
 }
 
