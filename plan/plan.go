@@ -119,8 +119,9 @@ type Options struct {
 }
 
 // Check says whether the options make sense together, before any work is done: --bootstrap
-// needs --actor, the system admin who makes the first change. Compute checks it too; commands
-// call it first so that a usage error comes before loading anything.
+// needs --actor, the system admin who makes the first change. It is the one check of them:
+// Compute makes it before any work, and commands call it first so that a usage error comes
+// before loading anything.
 func (o Options) Check() error {
 	if o.Bootstrap && o.Actor == "" {
 		return errors.New("--bootstrap needs --actor: the system admin who makes the first change")
@@ -132,6 +133,9 @@ func (o Options) Check() error {
 // problems must be none (a base that does not validate cannot be planned against). The head's
 // problems become deny entries.
 func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	if len(base.Problems) > 0 {
 		return nil, fmt.Errorf("the base (%s) has %d problems, the first: %s", base.Ref, len(base.Problems), base.Problems[0].String())
 	}
@@ -158,9 +162,6 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	p.Access, p.AccessNote = access, note
 	log.Debug("plan: access diff", "access_changes", len(p.Access), "took", time.Since(start))
 	start = time.Now()
-	if err := opts.Check(); err != nil {
-		return nil, err
-	}
 	var actor *Actor
 	if opts.Actor != "" {
 		if actor, err = resolveActor(ctx, base.Model, head.Model, opts.Actor, opts.Bootstrap); err != nil {
