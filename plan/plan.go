@@ -155,7 +155,7 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	p.Changes = sets.Diff(base.Model, head.Model)
 	log.Debug("plan: diff", "changes", len(p.Changes), "took", time.Since(start))
 	start = time.Now()
-	access, note, err := accessDiff(ctx, base.Model, head.Model, p.Changes, len(head.Problems) > 0)
+	access, note, idx, err := accessDiff(ctx, base.Model, head.Model, p.Changes, len(head.Problems) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 			p.Actor = opts.Actor
 		}
 	}
-	if p.Deny, p.Warn, err = judge(ctx, base, head, p, actor, now); err != nil {
+	if p.Deny, p.Warn, err = judge(ctx, base, head, p, actor, now, idx); err != nil {
 		return nil, err
 	}
 	log.Debug("plan: rules", "deny", len(p.Deny), "warn", len(p.Warn), "took", time.Since(start))

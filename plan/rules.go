@@ -19,8 +19,9 @@ import (
 // DataRoot is where the rules find the two models: data.permsets_plan.
 const DataRoot = "permsets_plan"
 
-// judge evaluates the change rules (package permsets.plan) over the two models and the plan.
-func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now time.Time) (deny, warn []Finding, err error) {
+// judge evaluates the change rules (package permsets.plan) over the two models and the plan;
+// idx are the sides' indexes the access diff compiled, when it did.
+func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now time.Time, idx compiled) (deny, warn []Finding, err error) {
 	before, after, problems := base.Model, head.Model, head.Problems
 	touched := map[string]bool{}
 	for _, c := range p.Changes {
@@ -28,11 +29,11 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 			touched[c.ID] = true
 		}
 	}
-	beforeSide, err := sideDocument(before, touched)
+	beforeSide, err := sideDocument(before, touched, idx.before)
 	if err != nil {
 		return nil, nil, fmt.Errorf("base: %w", err)
 	}
-	afterSide, err := sideDocument(after, touched)
+	afterSide, err := sideDocument(after, touched, idx.after)
 	if err != nil {
 		return nil, nil, fmt.Errorf("head: %w", err)
 	}
@@ -227,8 +228,9 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 
 // sideDocument is one model as the rules read it (docs/plan.md): instances, sets with what they
 // grant, the catalog's separation rules and requirements, lint thresholds, which sets are
-// assigned, and who references the touched sets.
-func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error) {
+// assigned, and who references the touched sets. idx is the model's index when the access diff
+// compiled it (its catalog and sets are the model's whole); nil to compile what is needed here.
+func sideDocument(m *sets.Model, touched map[string]bool, idx *engine.Index) (map[string]any, error) {
 	side := map[string]any{
 		"present":    m != nil,
 		"catalog":    nil,
@@ -241,13 +243,15 @@ func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error
 	if m == nil {
 		return side, nil
 	}
-	// The sets' grants after wildcards and implies, from the engine's compilation of the catalog
-	// and sets alone (holdings are not needed for that).
+	// The sets' grants after wildcards and implies, from the engine's compilation: the access
+	// diff's, else one of the catalog and sets alone (holdings are not needed for that).
 	// An invalid head may not compile (a set on an unknown instance): its problems deny the plan
 	// anyway, and the rules go without the expanded grants.
-	idx, err := engine.Compile(&sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets})
-	if err != nil {
-		idx = nil
+	if idx == nil {
+		var err error
+		if idx, err = engine.Compile(&sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets}); err != nil {
+			idx = nil
+		}
 	}
 	if c := m.Catalog; c != nil {
 		src := sets.Source{}
