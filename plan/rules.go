@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/permsets/permsets/engine"
@@ -60,17 +59,17 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 		return nil, nil, err
 	}
 	for _, rule := range []string{"deny", "warn"} {
-		q, err := rego.New(rego.Query("data.permsets.plan."+rule), rego.Compiler(compiler), rego.Store(store), rego.StoreReadAST(true)).PrepareForEval(ctx)
+		q, err := engine.Prepare(ctx, planRules.Append(ast.StringTerm(rule)), engine.QueryOptions{Compiler: compiler, Store: store})
 		if err != nil {
 			return nil, nil, fmt.Errorf("change rules: %w", err)
 		}
-		rs, err := q.Eval(ctx, rego.EvalParsedInput(inputValue), rego.EvalTime(now))
+		v, err := q.Eval(ctx, inputValue, now)
 		if err != nil {
 			return nil, nil, fmt.Errorf("change rules: %w", err)
 		}
 		var found []Finding
-		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
-			raw, err := json.Marshal(rs[0].Expressions[0].Value)
+		if v != nil {
+			raw, err := json.Marshal(v)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -104,6 +103,9 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 	}
 	return uniqueFindings(deny), uniqueFindings(warn), nil
 }
+
+// planRules is the package of the change rules' entry points, deny and warn.
+var planRules = ast.MustParseRef("data.permsets.plan")
 
 // planCompiler compiles the embedded change rules (engine.PlanModules) once per process: every
 // plan evaluates the same rules, so only its query is compiled per plan.
