@@ -109,7 +109,7 @@ func resolveActor(ctx context.Context, before, after *sets.Model, given string, 
 	if before == nil {
 		return a, nil // nobody holds anything in an empty base
 	}
-	ev, err := reducedEvaluator(ctx, before, map[string]bool{u.ID: true}, false)
+	ev, _, err := reducedEvaluator(ctx, before, map[string]bool{u.ID: true}, false)
 	if err != nil {
 		return nil, fmt.Errorf("the actor's grants in the base: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/permsets/permsets/internal/credentials"
 	"github.com/permsets/permsets/internal/textfmt"
+	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/plan"
 	"github.com/permsets/permsets/publish"
 	"github.com/permsets/permsets/sets"
@@ -146,18 +147,19 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 // from Git, as apply does.
 func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, actor string, bootstrap bool) (*plan.Plan, error) {
 	cache := sets.NewCache()
-	before := &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}
+	spec, ref := load.Spec{Empty: true}, "empty"
 	if base != "" {
-		r, err := loadGitRevision(ctx, dir, base, baseName, baseName, cache)
-		if err != nil {
-			return nil, err
-		}
-		before = r
+		spec, ref = load.Spec{Dir: dir, Rev: base}, baseName
 	}
-	after, err := loadGitRevision(ctx, dir, head, "HEAD", "HEAD", cache)
+	l, err := loadSide(ctx, spec, baseName, cache)
 	if err != nil {
 		return nil, err
 	}
+	before := sideOf(ref, l)
+	if l, err = loadSide(ctx, load.Spec{Dir: dir, Rev: head}, "HEAD", cache); err != nil {
+		return nil, err
+	}
+	after := sideOf("HEAD", l)
 	g.progress.phase("planning")
 	p, err := plan.Compute(ctx, before, after, plan.Options{Log: g.log, Actor: actor, Bootstrap: bootstrap})
 	if err != nil {
