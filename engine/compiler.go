@@ -116,6 +116,7 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 		{t.str("sets"), object(t, setTerms, func(term *ast.Term) *ast.Term { return term })},
 		{t.str("instances"), ast.NewTerm(ast.NewObject(pairs...))},
 		{t.str("suspended"), object(t, idx.suspended, boolTerm)},
+		{t.str("identities"), idx.ids.value(t)},
 	}
 	if idx.catalog != nil {
 		top = append(top, [2]*ast.Term{t.str("catalog"), idx.catalog.value(t)})
