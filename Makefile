@@ -11,9 +11,9 @@ REGAL    ?= ../shared/tools/regal
 
 # Every fuzz target, as package:Name; make test runs each for FUZZTIME, make fuzz for FUZZ_LONG.
 FUZZ_TARGETS := sets:FuzzParsePermission sets:FuzzParseFile engine:FuzzDecisionInput \
-	engine/server:FuzzDecisionBody engine/server:FuzzWebhook plan:FuzzLoadCustomRules \
+	daemon/server:FuzzDecisionBody daemon/live:FuzzWebhook plan:FuzzLoadCustomRules \
 	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList engine:FuzzReadBundle internal/credentials:FuzzRedact \
-	engine/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown
+	daemon/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown
 # FUZZMINTIME bounds the minimisation of each new input: an input of FuzzReadBundle (a whole
 # bundle, tens of KB) otherwise takes the default minute to minimise, and a brief run does nothing
 # else.

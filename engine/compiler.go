@@ -53,15 +53,31 @@ func (c *Compiler) LastStats() CompileStats {
 // Bundle compiles a valid model into a bundle, as NewBundleWithRevision does, reusing the parts
 // of the previous compilation that did not change. rev may be "" (it is computed then).
 func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string) (*Bundle, error) {
+	b, _, err := c.compile(ctx, m, commit, rev)
+	return b, err
+}
+
+// NewBundleAndIndex is NewBundle that also returns the index the bundle is compiled from, for
+// a caller that reads the same model through the index's accessors besides evaluating it
+// (plan: the access diff evaluates a side, and its change rules read the sets' grants): the
+// model is compiled once.
+func NewBundleAndIndex(m *sets.Model, commit string) (*Bundle, *Index, error) {
+	// A new Compiler reuses nothing, so every instance of the index is finished.
+	return new(Compiler).compile(context.Background(), m, commit, "")
+}
+
+// compile is Bundle, with the index it compiled (in which only the instances not reused are
+// finished).
+func (c *Compiler) compile(ctx context.Context, m *sets.Model, commit, rev string) (*Bundle, *Index, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	idx, err := prepare(m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	catalogFP, err := fingerprintCatalog(m.Catalog)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if catalogFP != c.catalog {
 		c.sets, c.instances = nil, nil // everything depends on the catalog
@@ -102,7 +118,7 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 		idx.finishInstance(ii)
 		instances[i] = ii.value(newTerms(t))
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	pairs := make([][2]*ast.Term, len(ids))
@@ -123,7 +139,7 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 	}
 	b, err := newBundle(m, commit, rev, ast.NewObject(top...), idx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	c.catalog = catalogFP
@@ -136,7 +152,7 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 		c.instances[id] = memo{fp: fps[i], term: instances[i]}
 	}
 	c.stats = stats
-	return b, nil
+	return b, idx, nil
 }
 
 // fingerprintCatalog digests the catalog (nil: no catalog) with the engine version.

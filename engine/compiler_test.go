@@ -71,3 +71,40 @@ func TestCompilerReuse(t *testing.T) {
 		})
 	}
 }
+
+// TestNewBundleAndIndex: the bundle is NewBundle's and the index Compile's, for every example.
+func TestNewBundleAndIndex(t *testing.T) {
+	names, err := filepath.Glob("../examples/*/catalog.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("examples: %v %v", names, err)
+	}
+	for _, name := range names {
+		dir := filepath.Dir(name)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+			if err != nil || !res.OK() {
+				t.Fatalf("load: %v %v", err, res.Problems)
+			}
+			b, idx, err := NewBundleAndIndex(res.Model, "c0ffee")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := NewBundle(res.Model, "c0ffee")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Revision != want.Revision || b.Commit != want.Commit || b.index.Compare(want.index) != 0 {
+				t.Error("the bundle differs from NewBundle's")
+			}
+			wantIdx, err := Compile(res.Model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := idx.MarshalJSON()
+			exp, _ := wantIdx.MarshalJSON()
+			if string(got) != string(exp) {
+				t.Error("the index differs from Compile's")
+			}
+		})
+	}
+}

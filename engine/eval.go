@@ -7,14 +7,10 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/metrics"
-	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
-	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
-// DecisionPaths are the rules of package permsets that answer queries (DESIGN section 5).
+// DecisionPaths are the rules of package permsets that answer queries (docs/engine.md).
 var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
 
 // toolPaths are rules prepared beside DecisionPaths for tools: plan's access diff ("access"),
@@ -25,11 +21,10 @@ var toolPaths = []string{"access", "_decision_by_rule", "_who_can_by_rule", "obj
 // Evaluator answers decisions over one bundle with prepared queries. It is safe for concurrent
 // use; a new revision gets a new Evaluator.
 type Evaluator struct {
-	bundle  *Bundle
-	queries map[string]rego.PreparedEvalQuery
-	// txn is one read transaction shared by every evaluation: the store is never written after
-	// it is loaded (a new revision gets a new store), so no evaluation opens its own.
-	txn storage.Transaction
+	bundle *Bundle
+	// queries share one read transaction: the store is never written after it is loaded (a new
+	// revision gets a new store), so no evaluation opens its own.
+	queries map[string]*Query
 }
 
 // NewEvaluator loads a bundle into an in-memory store and prepares a query per decision path.
@@ -52,14 +47,10 @@ func NewEvaluator(ctx context.Context, b *Bundle) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Evaluator{bundle: b, queries: map[string]rego.PreparedEvalQuery{}, txn: txn}
+	e := &Evaluator{bundle: b, queries: map[string]*Query{}}
 	for _, p := range append(slices.Clone(DecisionPaths), toolPaths...) {
-		q, err := rego.New(
-			rego.Query("data."+PolicyRoot+"."+p),
-			rego.Compiler(compiler),
-			rego.Store(store),
-			rego.StoreReadAST(true),
-		).PrepareForEval(ctx)
+		ref := ast.DefaultRootRef.Append(ast.StringTerm(PolicyRoot)).Append(ast.StringTerm(p))
+		q, err := Prepare(ctx, ref, QueryOptions{Compiler: compiler, Store: store, Txn: txn})
 		if err != nil {
 			return nil, fmt.Errorf("prepare %s: %w", p, err)
 		}
@@ -86,30 +77,11 @@ func (e *Evaluator) Eval(ctx context.Context, path string, input any, opts EvalO
 	return e.EvalValue(ctx, path, v, opts)
 }
 
-var noMetrics = metrics.NoOp()
-
 // EvalValue is Eval for an input already converted to an ast.Value (the fast path of servers).
 func (e *Evaluator) EvalValue(ctx context.Context, path string, input ast.Value, opts EvalOptions) (any, error) {
 	q, ok := e.queries[path]
 	if !ok {
 		return nil, fmt.Errorf("unknown decision path %q", path)
 	}
-	// Cancellation through context.AfterFunc rather than the goroutine rego starts per
-	// evaluation otherwise; no metrics are collected.
-	cancel := topdown.NewCancel()
-	stop := context.AfterFunc(ctx, cancel.Cancel)
-	defer stop()
-	evalOpts := []rego.EvalOption{rego.EvalParsedInput(input), rego.EvalTransaction(e.txn),
-		rego.EvalExternalCancel(cancel), rego.EvalMetrics(noMetrics)}
-	if !opts.Now.IsZero() {
-		evalOpts = append(evalOpts, rego.EvalTime(opts.Now))
-	}
-	rs, err := q.Eval(ctx, evalOpts...)
-	if err != nil {
-		return nil, err
-	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, nil // undefined: e.g. who_can without an instance
-	}
-	return rs[0].Expressions[0].Value, nil
+	return q.Eval(ctx, input, opts.Now) // undefined is nil: e.g. who_can without an instance
 }

@@ -12,26 +12,37 @@ import (
 	"github.com/permsets/permsets/sets"
 )
 
+// compiled are the indexes the access diff compiled of the two sides, for the change rules to
+// read the sets' grants from (sideDocument) rather than compile them again: a side's catalog,
+// instances and sets are whole in it (only holdings are reduced). Nil for a side not compiled
+// (an empty side, nothing to evaluate, a head that does not compile).
+type compiled struct {
+	before, after *engine.Index
+}
+
 // accessDiff computes, for every user a change can affect, the permissions gained and lost on
 // each instance: the keys of data.permsets.access (the decision rules' effective permissions,
 // with the sets that give them) before and after. Only affected users are evaluated, over models
 // reduced to their holdings, so a small change in a large repository stays small.
-func accessDiff(ctx context.Context, before, after *sets.Model, changes []sets.Change, headInvalid bool) ([]AccessChange, string, error) {
+func accessDiff(ctx context.Context, before, after *sets.Model, changes []sets.Change, headInvalid bool) ([]AccessChange, string, compiled, error) {
+	var idx compiled
 	users, all := affectedUsers(before, after, changes)
 	if !all && len(users) == 0 {
-		return []AccessChange{}, "", nil
+		return []AccessChange{}, "", idx, nil
 	}
-	evBefore, err := reducedEvaluator(ctx, before, users, all)
+	evBefore, idxBefore, err := reducedEvaluator(ctx, before, users, all)
 	if err != nil {
-		return nil, "", fmt.Errorf("base: %w", err)
+		return nil, "", idx, fmt.Errorf("base: %w", err)
 	}
-	evAfter, err := reducedEvaluator(ctx, after, users, all)
+	idx.before = idxBefore
+	evAfter, idxAfter, err := reducedEvaluator(ctx, after, users, all)
 	if err != nil {
 		if headInvalid {
-			return []AccessChange{}, fmt.Sprintf("the access diff is left out: the head does not compile (%v)", err), nil
+			return []AccessChange{}, fmt.Sprintf("the access diff is left out: the head does not compile (%v)", err), idx, nil
 		}
-		return nil, "", fmt.Errorf("head: %w", err)
+		return nil, "", idx, fmt.Errorf("head: %w", err)
 	}
+	idx.after = idxAfter
 	// Only the (user, instance) pairs whose holdings differ are evaluated: same sets, same ways,
 	// same expiry and the same set contents give the same access (with the same catalog).
 	sigBefore, sigAfter := holdingSignatures(before, users, all), holdingSignatures(after, users, all)
@@ -48,18 +59,18 @@ func accessDiff(ctx context.Context, before, after *sets.Model, changes []sets.C
 		user, instance, _ := strings.Cut(keys[i], "\x00")
 		out[i], errs[i] = diffOne(ctx, evBefore, evAfter, user, instance, superBefore, superAfter)
 	}); err != nil {
-		return nil, "", err
+		return nil, "", idx, err
 	}
 	result := []AccessChange{}
 	for i, a := range out {
 		if errs[i] != nil {
-			return nil, "", errs[i]
+			return nil, "", idx, errs[i]
 		}
 		if a != nil {
 			result = append(result, *a)
 		}
 	}
-	return result, "", nil
+	return result, "", idx, nil
 }
 
 // diffOne compares one user's access on one instance; nil when nothing is gained or lost.
@@ -251,20 +262,24 @@ func addAll(set map[string]bool, xs []string) {
 }
 
 // reducedEvaluator compiles the model cut down to the holdings of the given users (every
-// holding when all); nil for an empty model.
-func reducedEvaluator(ctx context.Context, m *sets.Model, users map[string]bool, all bool) (*engine.Evaluator, error) {
+// holding when all), and returns the index compiled with it; nil for an empty model.
+func reducedEvaluator(ctx context.Context, m *sets.Model, users map[string]bool, all bool) (*engine.Evaluator, *engine.Index, error) {
 	if m == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	r := m
 	if !all {
 		r = reduce(m, users)
 	}
-	b, err := engine.NewBundle(r, "")
+	b, idx, err := engine.NewBundleAndIndex(r, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return engine.NewEvaluator(ctx, b)
+	ev, err := engine.NewEvaluator(ctx, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev, idx, nil
 }
 
 // reduce keeps the catalog, instances and sets, and of assignments, roles and users only what

@@ -10,7 +10,7 @@ import (
 	"github.com/permsets/permsets/sets"
 )
 
-// Actor is who makes a change, as the actor rules (7 and 8 of DESIGN section 6) see them: judged
+// Actor is who makes a change, as the actor rules (docs/plan.md, Actors) see them: judged
 // on the base, so that a change cannot first grant its author the right to make it.
 type Actor struct {
 	Given       string `json:"given"`    // as passed to --actor: a login, id:ID or email:ADDR
@@ -109,7 +109,7 @@ func resolveActor(ctx context.Context, before, after *sets.Model, given string, 
 	if before == nil {
 		return a, nil // nobody holds anything in an empty base
 	}
-	ev, err := reducedEvaluator(ctx, before, map[string]bool{u.ID: true}, false)
+	ev, _, err := reducedEvaluator(ctx, before, map[string]bool{u.ID: true}, false)
 	if err != nil {
 		return nil, fmt.Errorf("the actor's grants in the base: %w", err)
 	}

@@ -15,14 +15,14 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/sets"
 )
 
-// Custom change rules (DESIGN section 6): the Rego files of a config repository's policies/
+// Custom change rules (docs/plan.md, Custom rules): the Rego files of a config repository's policies/
 // directory that declare package permsets.custom.<name> add their own deny and warn findings.
 // They are untrusted code, so they are compiled with a reduced set of built-ins (no I/O, nothing
 // nondeterministic), may import and read only the plan's data document and input, and each
@@ -52,7 +52,7 @@ var customTimeout = 30 * time.Second
 // the environment or the clock, or are random, and a plan must be deterministic and must not
 // reach out of the process. Every other built-in of this OPA version is allowed; besides these
 // names, every built-in in customRemovedPrefixes is removed too (net.*: DNS lookups, and the
-// whole namespace as DESIGN section 6 says). The type checker then reports a call to one as an
+// whole namespace as docs/plan.md says). The type checker then reports a call to one as an
 // undefined function, which LoadCustomRules turns into "... is not allowed in custom rules".
 var customRemovedBuiltins = map[string]string{
 	"http.send":                 "makes HTTP requests",
@@ -435,7 +435,6 @@ func (c *CustomRules) Judge(ctx context.Context, data any, input ast.Value) (den
 		return nil, nil, c.errorf("data: %w", err)
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{DataRoot: doc}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	asTerm := func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
 	for _, q := range c.queries {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, c.evalError(parent, ctx, q, err)
@@ -443,30 +442,19 @@ func (c *CustomRules) Judge(ctx context.Context, data any, input ast.Value) (den
 		if c.onEval != nil {
 			c.onEval(q)
 		}
-		r := rego.New(
-			rego.Compiler(c.compiler),
-			rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(q.ref)))),
-			rego.Store(store),
-			rego.StoreReadAST(true),
-			rego.GenerateJSON(asTerm),
-			rego.EnablePrintStatements(false),
-		)
-		pq, err := r.PrepareForEval(ctx)
+		// Results as terms: a finding is read as the Rego value it is (customFinding).
+		pq, err := engine.Prepare(ctx, q.ref, engine.QueryOptions{Compiler: c.compiler, Store: store, Terms: true})
 		if err != nil {
 			return nil, nil, c.evalError(parent, ctx, q, err)
 		}
-		var opts []rego.EvalOption
-		if input != nil {
-			opts = append(opts, rego.EvalParsedInput(input))
-		}
-		rs, err := pq.Eval(ctx, opts...)
+		v, err := pq.Eval(ctx, input, time.Time{})
 		if err != nil {
 			return nil, nil, c.evalError(parent, ctx, q, err)
 		}
-		if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		if v == nil {
 			continue
 		}
-		found, err := c.findings(q, rs[0].Expressions[0].Value)
+		found, err := c.findings(q, v)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,6 +1,6 @@
 // Package plan compares two revisions of a config repository for review: the objects added,
 // changed and removed, who gains and who loses which permission, and the change rules of
-// policies/permsets/plan (deny and warn) judged over both (DESIGN section 6, docs/plan.md).
+// policies/permsets/plan (deny and warn) judged over both (docs/plan.md).
 package plan
 
 import (
@@ -39,7 +39,7 @@ type Revision struct {
 	Model    *sets.Model
 	Problems []sets.Problem
 	FS       fs.FS
-	// Close releases FS, when it holds an open directory; nil otherwise.
+	// Close releases FS, when it holds an open directory; nil or a no-op otherwise.
 	Close func() error `json:"-"`
 }
 
@@ -119,8 +119,9 @@ type Options struct {
 }
 
 // Check says whether the options make sense together, before any work is done: --bootstrap
-// needs --actor, the system admin who makes the first change. Compute checks it too; commands
-// call it first so that a usage error comes before loading anything.
+// needs --actor, the system admin who makes the first change. It is the one check of them:
+// Compute makes it before any work, and commands call it first so that a usage error comes
+// before loading anything.
 func (o Options) Check() error {
 	if o.Bootstrap && o.Actor == "" {
 		return errors.New("--bootstrap needs --actor: the system admin who makes the first change")
@@ -132,6 +133,9 @@ func (o Options) Check() error {
 // problems must be none (a base that does not validate cannot be planned against). The head's
 // problems become deny entries.
 func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	if len(base.Problems) > 0 {
 		return nil, fmt.Errorf("the base (%s) has %d problems, the first: %s", base.Ref, len(base.Problems), base.Problems[0].String())
 	}
@@ -151,16 +155,13 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	p.Changes = sets.Diff(base.Model, head.Model)
 	log.Debug("plan: diff", "changes", len(p.Changes), "took", time.Since(start))
 	start = time.Now()
-	access, note, err := accessDiff(ctx, base.Model, head.Model, p.Changes, len(head.Problems) > 0)
+	access, note, idx, err := accessDiff(ctx, base.Model, head.Model, p.Changes, len(head.Problems) > 0)
 	if err != nil {
 		return nil, err
 	}
 	p.Access, p.AccessNote = access, note
 	log.Debug("plan: access diff", "access_changes", len(p.Access), "took", time.Since(start))
 	start = time.Now()
-	if err := opts.Check(); err != nil {
-		return nil, err
-	}
 	var actor *Actor
 	if opts.Actor != "" {
 		if actor, err = resolveActor(ctx, base.Model, head.Model, opts.Actor, opts.Bootstrap); err != nil {
@@ -171,7 +172,7 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 			p.Actor = opts.Actor
 		}
 	}
-	if p.Deny, p.Warn, err = judge(ctx, base, head, p, actor, now); err != nil {
+	if p.Deny, p.Warn, err = judge(ctx, base, head, p, actor, now, idx); err != nil {
 		return nil, err
 	}
 	log.Debug("plan: rules", "deny", len(p.Deny), "warn", len(p.Warn), "took", time.Since(start))

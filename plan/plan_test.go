@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -127,5 +128,41 @@ func TestMarkdownBoundsLongLists(t *testing.T) {
 	}
 	if b.Len() > 60000 || !strings.Contains(b.String(), "and 4700 more lines") {
 		t.Errorf("comment of %d bytes:\n%s", b.Len(), b.String()[max(0, b.Len()-300):])
+	}
+}
+
+// TestSideDocumentSharesTheAccessDiffIndex: the side document read from the index the access
+// diff compiled (a model reduced to some users' holdings, or whole) is the one an own
+// compilation of the catalog and sets gives, for every example.
+func TestSideDocumentSharesTheAccessDiffIndex(t *testing.T) {
+	for _, ex := range []string{"nation", "portal", "api", "workflows"} {
+		m := load(t, "../examples/"+ex)
+		touched := map[string]bool{}
+		for _, s := range m.Sets {
+			touched[s.ID] = true
+		}
+		want, err := sideDocument(m, touched, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := map[string]bool{}
+		if len(m.Assignments) > 0 && len(m.Assignments[0].Users) > 0 {
+			users[m.Assignments[0].Users[0]] = true
+		}
+		for _, all := range []bool{false, true} {
+			_, idx, err := reducedEvaluator(context.Background(), m, users, all)
+			if err != nil || idx == nil {
+				t.Fatalf("%s: %v", ex, err)
+			}
+			got, err := sideDocument(m, touched, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			if !bytes.Equal(g, w) {
+				t.Errorf("%s (all %t): the side document differs:\n%s\nwant\n%s", ex, all, g, w)
+			}
+		}
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/permsets/permsets/engine"
@@ -20,8 +18,9 @@ import (
 // DataRoot is where the rules find the two models: data.permsets_plan.
 const DataRoot = "permsets_plan"
 
-// judge evaluates the change rules (package permsets.plan) over the two models and the plan.
-func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now time.Time) (deny, warn []Finding, err error) {
+// judge evaluates the change rules (package permsets.plan) over the two models and the plan;
+// idx are the sides' indexes the access diff compiled, when it did.
+func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now time.Time, idx compiled) (deny, warn []Finding, err error) {
 	before, after, problems := base.Model, head.Model, head.Problems
 	touched := map[string]bool{}
 	for _, c := range p.Changes {
@@ -29,11 +28,11 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 			touched[c.ID] = true
 		}
 	}
-	beforeSide, err := sideDocument(before, touched)
+	beforeSide, err := sideDocument(before, touched, idx.before)
 	if err != nil {
 		return nil, nil, fmt.Errorf("base: %w", err)
 	}
-	afterSide, err := sideDocument(after, touched)
+	afterSide, err := sideDocument(after, touched, idx.after)
 	if err != nil {
 		return nil, nil, fmt.Errorf("head: %w", err)
 	}
@@ -60,17 +59,17 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 		return nil, nil, err
 	}
 	for _, rule := range []string{"deny", "warn"} {
-		q, err := rego.New(rego.Query("data.permsets.plan."+rule), rego.Compiler(compiler), rego.Store(store), rego.StoreReadAST(true)).PrepareForEval(ctx)
+		q, err := engine.Prepare(ctx, planRules.Append(ast.StringTerm(rule)), engine.QueryOptions{Compiler: compiler, Store: store})
 		if err != nil {
 			return nil, nil, fmt.Errorf("change rules: %w", err)
 		}
-		rs, err := q.Eval(ctx, rego.EvalParsedInput(inputValue), rego.EvalTime(now))
+		v, err := q.Eval(ctx, inputValue, now)
 		if err != nil {
 			return nil, nil, fmt.Errorf("change rules: %w", err)
 		}
 		var found []Finding
-		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
-			raw, err := json.Marshal(rs[0].Expressions[0].Value)
+		if v != nil {
+			raw, err := json.Marshal(v)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -104,6 +103,9 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 	}
 	return uniqueFindings(deny), uniqueFindings(warn), nil
 }
+
+// planRules is the package of the change rules' entry points, deny and warn.
+var planRules = ast.MustParseRef("data.permsets.plan")
 
 // planCompiler compiles the embedded change rules (engine.PlanModules) once per process: every
 // plan evaluates the same rules, so only its query is compiled per plan.
@@ -196,10 +198,8 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 	probs := make([]map[string]any, 0, len(problems))
 	for _, pr := range problems {
 		e := map[string]any{"file": pr.File, "line": pr.Line, "column": pr.Col, "code": pr.Code, "message": pr.Message}
-		if pr.Code == sets.CodeUnknownSet {
-			if m := quotedSet.FindStringSubmatch(pr.Message); m != nil {
-				e["set"] = m[1]
-			}
+		if id, ok := strings.CutPrefix(pr.Object, sets.ObjectRef(sets.KindPermissionSet, "")); ok && pr.Code == sets.CodeUnknownSet {
+			e["set"] = id
 		}
 		probs = append(probs, e)
 	}
@@ -228,13 +228,11 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 	return map[string]any{"changes": changes, "access_changes": access, "problems": probs, "actor": actorDoc}, nil
 }
 
-// quotedSet finds the set an unknown-set problem names.
-var quotedSet = regexp.MustCompile(`set "([^"]+)"`)
-
 // sideDocument is one model as the rules read it (docs/plan.md): instances, sets with what they
 // grant, the catalog's separation rules and requirements, lint thresholds, which sets are
-// assigned, and who references the touched sets.
-func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error) {
+// assigned, and who references the touched sets. idx is the model's index when the access diff
+// compiled it (its catalog and sets are the model's whole); nil to compile what is needed here.
+func sideDocument(m *sets.Model, touched map[string]bool, idx *engine.Index) (map[string]any, error) {
 	side := map[string]any{
 		"present":    m != nil,
 		"catalog":    nil,
@@ -247,13 +245,15 @@ func sideDocument(m *sets.Model, touched map[string]bool) (map[string]any, error
 	if m == nil {
 		return side, nil
 	}
-	// The sets' grants after wildcards and implies, from the engine's compilation of the catalog
-	// and sets alone (holdings are not needed for that).
+	// The sets' grants after wildcards and implies, from the engine's compilation: the access
+	// diff's, else one of the catalog and sets alone (holdings are not needed for that).
 	// An invalid head may not compile (a set on an unknown instance): its problems deny the plan
 	// anyway, and the rules go without the expanded grants.
-	idx, err := engine.Compile(&sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets})
-	if err != nil {
-		idx = nil
+	if idx == nil {
+		var err error
+		if idx, err = engine.Compile(&sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets}); err != nil {
+			idx = nil
+		}
 	}
 	if c := m.Catalog; c != nil {
 		src := sets.Source{}

@@ -49,6 +49,11 @@ func (a *assembler) add(file string, pos Pos, code, format string, args ...any) 
 	a.probs = append(a.probs, Problem{File: file, Pos: pos, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
+// addRef adds a problem about a reference to the object kind/id that does not resolve.
+func (a *assembler) addRef(file string, pos Pos, kind, id, code, format string, args ...any) {
+	a.probs = append(a.probs, Problem{File: file, Pos: pos, Code: code, Message: fmt.Sprintf(format, args...), Object: ObjectRef(kind, id)})
+}
+
 func assemble(files []file, results []*fileResult) (*Model, []Problem) {
 	a := &assembler{
 		m:              &Model{},
@@ -405,9 +410,9 @@ func (a *assembler) checkInstances() {
 		}
 		for i, id := range in.Limits.EditableSets {
 			if s := a.sets[id]; s != nil && !slices.Contains(s.Instances, in.ID) {
-				a.add(in.Source.File, in.At.EditableSets[i], CodeUnknownSet, "editableSets: set %q does not exist on instance %q", id, in.ID)
+				a.addRef(in.Source.File, in.At.EditableSets[i], KindPermissionSet, id, CodeUnknownSet, "editableSets: set %q does not exist on instance %q", id, in.ID)
 			} else if s == nil && !a.knownSets[id] {
-				a.add(in.Source.File, in.At.EditableSets[i], CodeUnknownSet, "editableSets: unknown set %q%s", id, a.hintSet(id))
+				a.addRef(in.Source.File, in.At.EditableSets[i], KindPermissionSet, id, CodeUnknownSet, "editableSets: unknown set %q%s", id, a.hintSet(id))
 			}
 		}
 	}
@@ -424,7 +429,7 @@ func (a *assembler) checkSets() {
 		for i, inst := range s.Instances {
 			if a.instances[inst] == nil {
 				if !a.knownInstances[inst] {
-					a.add(file, s.At.Instances[i], CodeUnknownInstance, "unknown instance %q%s", inst, a.hints.hint(inst, func() []string { return sorted.Keys(a.instances) }))
+					a.addRef(file, s.At.Instances[i], KindInstance, inst, CodeUnknownInstance, "unknown instance %q%s", inst, a.hints.hint(inst, func() []string { return sorted.Keys(a.instances) }))
 				}
 				continue
 			}
@@ -449,7 +454,7 @@ func (a *assembler) checkSets() {
 			if p.Feature == SetFeature {
 				for _, id := range p.Objects() {
 					if a.sets[id] == nil && !a.knownSets[id] {
-						a.add(file, pos, CodeUnknownSet, "%s names unknown set %q%s", p, id, a.hintSet(id))
+						a.addRef(file, pos, KindPermissionSet, id, CodeUnknownSet, "%s names unknown set %q%s", p, id, a.hintSet(id))
 					}
 				}
 			}
@@ -459,7 +464,7 @@ func (a *assembler) checkSets() {
 
 func (a *assembler) checkUser(file string, pos Pos, id string) {
 	if a.usersDeclared && a.users[id] == nil && !a.knownUsers[id] {
-		a.add(file, pos, CodeUnknownUser, "unknown user %q%s; with User documents present, every user must be declared", id, a.hints.hint(id, func() []string { return sorted.Keys(a.users) }))
+		a.addRef(file, pos, KindUser, id, CodeUnknownUser, "unknown user %q%s; with User documents present, every user must be declared", id, a.hints.hint(id, func() []string { return sorted.Keys(a.users) }))
 	}
 }
 
@@ -469,9 +474,9 @@ func (a *assembler) checkSetOn(file string, pos Pos, inst, id string) {
 	switch {
 	case s == nil && a.knownSets[id]:
 	case s == nil:
-		a.add(file, pos, CodeUnknownSet, "unknown set %q%s", id, a.hintSet(id))
+		a.addRef(file, pos, KindPermissionSet, id, CodeUnknownSet, "unknown set %q%s", id, a.hintSet(id))
 	case a.instances[inst] != nil && !slices.Contains(s.Instances, inst):
-		a.add(file, pos, CodeUnknownSet, "set %q does not exist on instance %q (it is on %s); add the instance to the set's instances", id, inst, strings.Join(s.Instances, ", "))
+		a.addRef(file, pos, KindPermissionSet, id, CodeUnknownSet, "set %q does not exist on instance %q (it is on %s); add the instance to the set's instances", id, inst, strings.Join(s.Instances, ", "))
 	}
 }
 
@@ -480,7 +485,7 @@ func (a *assembler) checkInstance(file string, pos Pos, id string) bool {
 		return true
 	}
 	if !a.knownInstances[id] {
-		a.add(file, pos, CodeUnknownInstance, "unknown instance %q%s", id, a.hints.hint(id, func() []string { return sorted.Keys(a.instances) }))
+		a.addRef(file, pos, KindInstance, id, CodeUnknownInstance, "unknown instance %q%s", id, a.hints.hint(id, func() []string { return sorted.Keys(a.instances) }))
 	}
 	return false
 }

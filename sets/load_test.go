@@ -291,3 +291,28 @@ func TestTotalSizeBudget(t *testing.T) {
 		t.Errorf("DefaultMaxTotalSize = %d, documented as 64 MiB", sets.DefaultMaxTotalSize)
 	}
 }
+
+// TestProblemObject: every dangling reference names the object it refers to, the one its
+// message quotes (plan reads the set from it), and no other problem names one.
+func TestProblemObject(t *testing.T) {
+	kinds := map[string]string{sets.CodeUnknownSet: sets.KindPermissionSet, sets.CodeUnknownInstance: sets.KindInstance, sets.CodeUnknownUser: sets.KindUser}
+	res := load(t, "testdata/bad/dangling")
+	seen := map[string]bool{}
+	for _, p := range res.Problems {
+		kind, ok := kinds[p.Code]
+		if !ok {
+			if p.Object != "" {
+				t.Errorf("%s: object %q, want none", p, p.Object)
+			}
+			continue
+		}
+		seen[p.Code] = true
+		kindOf, id, _ := strings.Cut(p.Object, "/")
+		if kindOf != kind || !strings.Contains(p.Message, strconv.Quote(id)) {
+			t.Errorf("%s: object %q, want %s/ and the id the message quotes", p, p.Object, kind)
+		}
+	}
+	if len(seen) != len(kinds) {
+		t.Errorf("codes met: %v, want all of %v", seen, kinds)
+	}
+}

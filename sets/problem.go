@@ -52,7 +52,15 @@ type Problem struct {
 	Pos            // line and column
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Object is the object the problem names, as Kind/id ("PermissionSet/staffer"), when it
+	// names one: for a reference that does not resolve (unknown-set, unknown-instance,
+	// unknown-user), the object referred to. "" otherwise. String does not show it: the
+	// message says it.
+	Object string `json:"object,omitempty"`
 }
+
+// ObjectRef is the Kind/id form of Problem.Object.
+func ObjectRef(kind, id string) string { return kind + "/" + id }
 
 // String renders the problem as `file:LINE:COL: CODE: message`.
 func (p Problem) String() string {

@@ -47,7 +47,7 @@ func AtRevision(ctx context.Context, dir, rev string) (*Revision, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	repo, _, rel, err := open(dir)
+	repo, _, rel, err := Open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +71,15 @@ func AtRevision(ctx context.Context, dir, rev string) (*Revision, error) {
 // RepoRoot returns the top directory of the Git repository containing dir, and dir's slash path
 // relative to it ("." at the top).
 func RepoRoot(dir string) (top, rel string, err error) {
-	_, top, rel, err = open(dir)
+	_, top, rel, err = Open(dir)
 	return top, rel, err
 }
 
-// open opens the repository containing dir. Symbolic links in dir are resolved first, as git
-// does, so that dir and the top compare.
-func open(dir string) (repo *git.Repository, top, rel string, err error) {
+// Open opens the Git repository containing dir (searching parent directories for .git as git
+// does) and returns it with its top directory and dir's slash path relative to the top ("."
+// there). Symbolic links in dir are resolved first, as git does, so that dir and the top
+// compare.
+func Open(dir string) (repo *git.Repository, top, rel string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, "", "", err
@@ -180,11 +182,11 @@ func (e *revisionError) Unwrap() error { return ErrUnknownRevision }
 var ErrNoLiveBranch = errors.New("no live branch")
 
 // DefaultBase names the revision plan compares against when none is given: the local branch
-// live, else a remote's live (origin's first, then the first by name), as DESIGN section 7
+// live, else a remote's live (origin's first, then the first by name), as the README's "Publishing: apply" says
 // says. Neither is an error matching ErrNoLiveBranch: a shallow CI checkout must not silently
 // plan against nothing.
 func DefaultBase(dir string) (string, error) {
-	repo, _, _, err := open(dir)
+	repo, _, _, err := Open(dir)
 	if err != nil {
 		return "", err
 	}

@@ -668,7 +668,7 @@ func TestLoadAtRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sets.Problem{File: "assignments/staff.yaml", Pos: sets.Pos{Line: 8, Col: 5}, Code: sets.CodeUnknownSet}
+	want := sets.Problem{File: "assignments/staff.yaml", Pos: sets.Pos{Line: 8, Col: 5}, Code: sets.CodeUnknownSet, Object: "PermissionSet/finance"}
 	if len(res.Problems) != 1 {
 		t.Fatalf("at HEAD: problems %v, want one %s", res.Problems, want.Code)
 	}

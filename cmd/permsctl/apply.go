@@ -11,10 +11,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/internal/credentials"
 	"github.com/permsets/permsets/internal/textfmt"
+	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/plan"
+	"github.com/permsets/permsets/publish"
 	"github.com/permsets/permsets/sets"
-	"github.com/permsets/permsets/source"
 )
 
 type applyOptions struct {
@@ -63,10 +65,13 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 	if err := (plan.Options{Actor: o.actor, Bootstrap: o.bootstrap}).Check(); err != nil {
 		return usageError(err)
 	}
-	if err := source.CheckClean(dir); err != nil {
+	// Local remotes (a path, file://) are fetched from and pushed to in process, with no git
+	// binary, the push a compare-and-swap.
+	publish.RegisterFileTransport()
+	if err := publish.CheckClean(dir); err != nil {
 		return fail(fmt.Errorf("refusing to apply: %w; commit or stash them, apply publishes commits", err))
 	}
-	head, err := source.Head(dir)
+	head, err := publish.Head(dir)
 	if err != nil {
 		return fail(err)
 	}
@@ -74,21 +79,21 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 	liveName := "live"
 	var expected string
 	if o.remote != "" {
-		url, err := source.RemoteURL(dir, o.remote)
+		url, err := publish.RemoteURL(dir, o.remote)
 		if err != nil {
 			return fail(err)
 		}
-		if auth, err = source.AuthFromEnv(url); err != nil {
+		if auth, err = credentials.AuthFromEnv(url); err != nil {
 			return fail(err)
 		}
 		fetchCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		expected, err = source.FetchLive(fetchCtx, dir, o.remote, auth)
+		expected, err = publish.FetchLive(fetchCtx, dir, o.remote, auth)
 		cancel()
 		if err != nil {
 			return fail(fmt.Errorf("fetch live from %s: %w", o.remote, err))
 		}
 		liveName = o.remote + "/live"
-	} else if expected, err = source.LocalLive(dir); err != nil {
+	} else if expected, err = publish.LocalLive(dir); err != nil {
 		return fail(err)
 	}
 	if expected == "" && !o.bootstrap {
@@ -115,17 +120,17 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 		}
 	}
 	beforePublish()
-	note := source.Note{Actor: o.actor, Time: time.Now().UTC(), PlanDigest: p.Digest, Revision: p.Head.Revision}
+	note := publish.Note{Actor: o.actor, Time: time.Now().UTC(), PlanDigest: p.Digest, Revision: p.Head.Revision}
 	if note.Actor == "" {
 		note.Actor = "(none given)"
 	}
 	pushCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := source.Publish(pushCtx, dir, o.remote, head, expected, o.force, note, auth); err != nil {
+	if err := publish.Publish(pushCtx, dir, o.remote, head, expected, o.force, note, auth); err != nil {
 		switch {
-		case errors.Is(err, source.ErrNotFastForward):
+		case errors.Is(err, publish.ErrNotFastForward):
 			return fail(fmt.Errorf("refusing to apply: HEAD does not descend from %s (%s), so publishing it would drop commits; if that is meant (a revert), review the plan and run again with --force: %w", liveName, textfmt.Short(expected), err))
-		case errors.Is(err, source.ErrLiveMoved):
+		case errors.Is(err, publish.ErrLiveMoved):
 			return fail(fmt.Errorf("refusing to apply: %s moved since it was read; run apply again to plan against it: %w", liveName, err))
 		}
 		return fail(err)
@@ -142,18 +147,19 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 // from Git, as apply does.
 func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, actor string, bootstrap bool) (*plan.Plan, error) {
 	cache := sets.NewCache()
-	before := &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}
+	spec, ref := load.Spec{Empty: true}, "empty"
 	if base != "" {
-		r, err := loadGitRevision(ctx, dir, base, baseName, baseName, cache)
-		if err != nil {
-			return nil, err
-		}
-		before = r
+		spec, ref = load.Spec{Dir: dir, Rev: base}, baseName
 	}
-	after, err := loadGitRevision(ctx, dir, head, "HEAD", "HEAD", cache)
+	l, err := loadSide(ctx, spec, baseName, cache)
 	if err != nil {
 		return nil, err
 	}
+	before := sideOf(ref, l)
+	if l, err = loadSide(ctx, load.Spec{Dir: dir, Rev: head}, "HEAD", cache); err != nil {
+		return nil, err
+	}
+	after := sideOf("HEAD", l)
 	g.progress.phase("planning")
 	p, err := plan.Compute(ctx, before, after, plan.Options{Log: g.log, Actor: actor, Bootstrap: bootstrap})
 	if err != nil {

@@ -11,13 +11,14 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/source"
+	"github.com/permsets/permsets/publish"
 )
 
 // applyRepos makes a bare repository on disk as the remote and a clone-like work repository
 // (examples/nation under access/) whose main is pushed to it; no live exists yet.
 func applyRepos(t *testing.T) (work *git.Repository, top, dir, remote string) {
 	t.Helper()
+	publish.RegisterFileTransport() // go-git's pushes here go through it, as apply's do
 	remote = filepath.Join(t.TempDir(), "remote.git")
 	if _, err := git.PlainInit(remote, true); err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func remoteLive(t *testing.T, remote string) string {
 
 func head(t *testing.T, dir string) string {
 	t.Helper()
-	h, err := source.Head(dir)
+	h, err := publish.Head(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestApply(t *testing.T) {
 	if code != exitOK || remoteLive(t, remote) != first || !strings.Contains(out, "commit "+first) || !strings.Contains(out, "revision ") {
 		t.Fatalf("bootstrap by maria: exit %d, live %s, want %s\n%s%s", code, remoteLive(t, remote), first, out, errOut)
 	}
-	note, err := source.ReadNote(remote, first)
+	note, err := publish.ReadNote(remote, first)
 	if err != nil || !strings.Contains(note, "actor: mokafor") || !strings.Contains(note, "plan: ") {
 		t.Fatalf("note on the remote: %q %v", note, err)
 	}
@@ -109,7 +110,7 @@ func TestApply(t *testing.T) {
 	}
 	second := head(t, dir)
 	for _, c := range []string{first, second} {
-		if note, _ := source.ReadNote(remote, c); !strings.Contains(note, "actor: ") {
+		if note, _ := publish.ReadNote(remote, c); !strings.Contains(note, "actor: ") {
 			t.Errorf("the note of %s is gone: %q", c, note)
 		}
 	}
@@ -177,11 +178,11 @@ func TestApplyLocal(t *testing.T) {
 	if code, out, errOut := runApplyCLI(t, dir); code != exitOK || !strings.Contains(out, "Applied: Plan: 0 to add, 1 to change") {
 		t.Fatalf("local apply: exit %d\n%s%s", code, out, errOut)
 	}
-	live, err := source.LocalLive(dir)
+	live, err := publish.LocalLive(dir)
 	if err != nil || live != head(t, dir) {
 		t.Fatalf("local live %s, HEAD %s (%v)", live, head(t, dir), err)
 	}
-	if note, _ := source.ReadNote(dir, live); !strings.Contains(note, "plan: ") {
+	if note, _ := publish.ReadNote(dir, live); !strings.Contains(note, "plan: ") {
 		t.Errorf("local note: %q", note)
 	}
 }

@@ -117,21 +117,21 @@ Findings are not errors: exit code 0 when the report is written, 1 on config pro
 // reads the compiled index itself). With a revision it fills in the commit, and the commit's
 // time as the report's time when --now was not given.
 func (g *globals) loadAuditModel(ctx context.Context, dir, rev string, opts *audit.Options) (*sets.Model, error) {
-	res, commit, err := g.loadModel(ctx, dir, rev)
+	l, err := g.loadModel(ctx, dir, rev, false)
 	if err != nil {
 		return nil, err
 	}
 	if rev != "" {
-		opts.Commit, opts.Ref = commit, rev
+		opts.Commit, opts.Ref = l.Commit, rev
 		if opts.Now.IsZero() {
-			when, err := commitTime(dir, commit)
+			when, err := commitTime(dir, l.Commit)
 			if err != nil {
 				return nil, &exitError{code: exitProblems, err: err}
 			}
 			opts.Now, opts.NowFrom = when, audit.NowFromCommit
 		}
 	}
-	return res.Model, nil
+	return l.Result.Model, nil
 }
 
 // commitTime is the committer's time of a commit of the repository holding dir.

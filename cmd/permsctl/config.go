@@ -6,8 +6,8 @@ import (
 
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/textfmt"
+	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/sets"
-	"github.com/permsets/permsets/source"
 )
 
 // loaded is a config revision loaded, checked and compiled.
@@ -21,16 +21,16 @@ type loaded struct {
 // repository holding dir, and compiles it. Config problems are printed to stderr and end the
 // command with exit code 1: nothing is ever answered from an invalid config.
 func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool) (*loaded, error) {
-	res, commit, err := g.loadModel(ctx, dir, rev)
+	side, err := g.loadModel(ctx, dir, rev, true)
 	if err != nil {
 		return nil, err
 	}
 	g.progress.phase("compiling")
-	b, err := engine.NewBundle(res.Model, commit)
+	b, err := engine.NewBundleWithRevision(side.Result.Model, side.Commit, side.Revision)
 	if err != nil {
 		return nil, &exitError{code: exitProblems, err: err}
 	}
-	l := &loaded{result: res, bundle: b}
+	l := &loaded{result: side.Result, bundle: b}
 	if evaluate {
 		g.progress.phase("preparing the rules")
 		if l.evaluator, err = engine.NewEvaluator(ctx, b); err != nil {
@@ -41,24 +41,17 @@ func (g *globals) loadConfig(ctx context.Context, dir, rev string, evaluate bool
 }
 
 // loadModel loads and checks the config root dir as it is on disk, or at Git revision rev of
-// the repository holding dir (commit is then its commit). Problems are printed to stderr and
-// end the command with exit code 1.
-func (g *globals) loadModel(ctx context.Context, dir, rev string) (res *sets.Result, commit string, err error) {
+// the repository holding dir (load.Load; with its revision digest when revision is set).
+// Problems are printed to stderr and end the command with exit code 1. Nothing reads the files
+// again: the root is closed.
+func (g *globals) loadModel(ctx context.Context, dir, rev string, revision bool) (*load.Loaded, error) {
 	g.progress.phase("loading %s", dir)
-	if rev == "" {
-		res, err = sets.LoadDir(ctx, dir, sets.Options{})
-	} else {
-		var r *source.Revision
-		if r, err = source.AtRevision(ctx, dir, rev); err != nil {
-			return nil, "", &exitError{code: exitProblems, err: err}
-		}
-		commit = r.Commit
-		res, err = sets.Load(ctx, r.FS, sets.Options{})
-	}
+	l, err := load.Load(ctx, load.Spec{Dir: dir, Rev: rev}, load.Options{Revision: revision})
 	if err != nil {
-		return nil, "", &exitError{code: exitProblems, err: err}
+		return nil, &exitError{code: exitProblems, err: err}
 	}
-	if !res.OK() {
+	l.Close()
+	if res := l.Result; !res.OK() {
 		g.progress.done()
 		for _, p := range res.Problems {
 			fmt.Fprintln(g.stderr, textfmt.Terminal(p.String()))
@@ -67,9 +60,9 @@ func (g *globals) loadModel(ctx context.Context, dir, rev string) (res *sets.Res
 		if rev != "" {
 			at = fmt.Sprintf("%s at %s", dir, rev)
 		}
-		return nil, "", &exitError{code: exitProblems, err: fmt.Errorf("%s has %s; run permsctl validate", at, plural(len(res.Problems), "problem"))}
+		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s has %s; run permsctl validate", at, plural(len(res.Problems), "problem"))}
 	}
-	return res, commit, nil
+	return l, nil
 }
 
 // requireInstance fails the command when the config has no instance id.

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/plan"
 	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
@@ -120,26 +119,17 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 	if err != nil {
 		return nil, err
 	}
-	if before.Close != nil {
-		defer before.Close()
-	}
+	defer before.Close()
 	g.log.Debug("plan: base loaded", "ref", before.Ref, "took", time.Since(start))
 	start = time.Now()
 	g.progress.phase("loading %s", dir)
-	res, err := sets.LoadDir(ctx, dir, sets.Options{Cache: cache})
-	if err != nil {
-		return nil, &exitError{code: exitProblems, err: err}
-	}
-	headFS, closer, err := source.Dir(dir)
-	if err != nil {
-		return nil, &exitError{code: exitProblems, err: err}
-	}
-	defer closer.Close()
-	head, err := loadedRevision(plan.Side{Ref: "working tree"}, res, headFS.FS)
+	l, err := loadSide(ctx, load.Spec{Dir: dir}, "", cache)
 	if err != nil {
 		return nil, err
 	}
-	g.log.Debug("plan: head loaded", "parsed", res.Parsed, "files", res.Files, "took", time.Since(start))
+	head := sideOf("working tree", l)
+	defer head.Close()
+	g.log.Debug("plan: head loaded", "parsed", l.Result.Parsed, "files", l.Result.Files, "took", time.Since(start))
 	g.progress.phase("planning")
 	p, err := plan.Compute(ctx, before, head, plan.Options{Log: g.log, Actor: o.actor, Bootstrap: o.bootstrap})
 	if err != nil {
@@ -152,29 +142,23 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 // revision (default: live).
 func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (*plan.Revision, error) {
 	if base == "empty" {
-		return &plan.Revision{Side: plan.Side{Ref: "empty", Empty: true}}, nil
+		l, err := loadSide(ctx, load.Spec{Empty: true}, "", cache)
+		if err != nil {
+			return nil, err
+		}
+		return sideOf("empty", l), nil
 	}
 	asDir := base
 	if chdir != "" && !filepath.IsAbs(base) {
 		asDir = filepath.Join(chdir, base)
 	}
 	if info, statErr := os.Stat(asDir); base != "" && statErr == nil && info.IsDir() {
-		res, err := sets.LoadDir(ctx, asDir, sets.Options{Cache: cache})
+		// Read through os.Root, the custom rules too: no symbolic link out of the tree.
+		l, err := loadSide(ctx, load.Spec{Dir: asDir}, "base "+filepath.Clean(base), cache)
 		if err != nil {
-			return nil, &exitError{code: exitProblems, err: fmt.Errorf("base %s: %w", filepath.Clean(base), err)}
-		}
-		// The custom rules are read through os.Root too: no symbolic link out of the tree.
-		d, closer, err := source.Dir(asDir)
-		if err != nil {
-			return nil, &exitError{code: exitProblems, err: err}
-		}
-		rev, err := loadedRevision(plan.Side{Ref: filepath.Clean(base)}, res, d.FS)
-		if err != nil {
-			closer.Close()
 			return nil, err
 		}
-		rev.Close = closer.Close
-		return rev, nil
+		return sideOf(filepath.Clean(base), l), nil
 	}
 	if base == "" {
 		var err error
@@ -185,32 +169,33 @@ func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (
 			return nil, &exitError{code: exitProblems, err: fmt.Errorf("%v; pass --base REV, --base DIR or --base empty", err)}
 		}
 	}
-	return loadGitRevision(ctx, dir, base, base, "--base "+base, cache)
+	l, err := loadSide(ctx, load.Spec{Dir: dir, Rev: base}, "--base "+base, cache)
+	if err != nil {
+		return nil, err
+	}
+	return sideOf(base, l), nil
 }
 
-// loadGitRevision loads the config root at Git revision rev of the repository holding dir, as
-// the side named ref; label starts its errors.
-func loadGitRevision(ctx context.Context, dir, rev, ref, label string, cache *sets.Cache) (*plan.Revision, error) {
-	r, err := source.AtRevision(ctx, dir, rev)
+// loadSide loads one side of a plan (load.Load, with its revision digest when it is valid),
+// parsing with the plan's cache; label, when there is one, starts the errors of the load.
+func loadSide(ctx context.Context, spec load.Spec, label string, cache *sets.Cache) (*load.Loaded, error) {
+	l, err := load.Load(ctx, spec, load.Options{Cache: cache, Revision: true})
 	if err != nil {
-		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", label, err)}
-	}
-	res, err := sets.Load(ctx, r.FS, sets.Options{Cache: cache})
-	if err != nil {
-		return nil, &exitError{code: exitProblems, err: fmt.Errorf("%s: %w", label, err)}
-	}
-	return loadedRevision(plan.Side{Ref: ref, Commit: r.Commit}, res, r.FS)
-}
-
-// loadedRevision is a side as loaded from its files: its model, its problems, and, when it is
-// valid, its revision digest.
-func loadedRevision(side plan.Side, res *sets.Result, fsys fs.FS) (*plan.Revision, error) {
-	rev := &plan.Revision{Side: side, Model: res.Model, Problems: res.Problems, FS: fsys}
-	if res.OK() {
-		var err error
-		if rev.Revision, err = engine.RevisionOf(res.Model); err != nil {
-			return nil, &exitError{code: exitProblems, err: err}
+		if label != "" {
+			err = fmt.Errorf("%s: %w", label, err)
 		}
+		return nil, &exitError{code: exitProblems, err: err}
 	}
-	return rev, nil
+	return l, nil
+}
+
+// sideOf is a loaded side as plan reads it, named ref: its model, its problems, its files,
+// and, when it is valid, its revision digest. Its Close closes l.
+func sideOf(ref string, l *load.Loaded) *plan.Revision {
+	side := plan.Side{Ref: ref, Commit: l.Commit, Revision: l.Revision, Empty: l.Empty}
+	rev := &plan.Revision{Side: side, Model: l.Model(), FS: l.FS, Close: l.Close}
+	if l.Result != nil {
+		rev.Problems = l.Result.Problems
+	}
+	return rev
 }

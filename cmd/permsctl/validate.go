@@ -12,6 +12,7 @@ import (
 
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/textfmt"
+	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/sets"
 )
 
@@ -39,10 +40,12 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
 			}
 			dir := g.dir(args)
 			g.progress.phase("loading %s", dir)
-			res, err := sets.LoadDir(cmd.Context(), dir, sets.Options{})
+			l, err := load.Load(cmd.Context(), load.Spec{Dir: dir}, load.Options{})
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}
+			l.Close()
+			res := l.Result
 			g.log.Debug("loaded", "dir", dir, "files", res.Files, "documents", res.Documents)
 			if res.OK() {
 				// Compile too: what validates must also build.

@@ -9,7 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/permsets/permsets/engine/decisionlog"
+	"github.com/permsets/permsets/daemon/decisionlog"
+	"github.com/permsets/permsets/daemon/server"
 )
 
 // decisionLogClose bounds how long SIGTERM waits for the decision log to be written out.
@@ -57,6 +58,17 @@ func openDecisionLog(o *options, reg prometheus.Registerer, log *slog.Logger) (*
 	}
 	return decisionlog.Open(o.decisionLog, decisionlog.Options{Mask: o.decisionLogMask, BufferBytes: o.decisionLogBufferBytes,
 		Registry: reg, Log: log.With("component", "decisionlog")})
+}
+
+// The writer is a decision sink that reports its counters in /v1/status.
+var _ server.StatusSink = (*decisionlog.Writer)(nil)
+
+// decisionSink is dl as the server's decision log, nil when the log is off (a nil Writer).
+func decisionSink(dl *decisionlog.Writer) server.DecisionSink {
+	if dl == nil {
+		return nil
+	}
+	return dl
 }
 
 // closeDecisionLog writes out what the decision log holds (on SIGTERM, once the HTTP server

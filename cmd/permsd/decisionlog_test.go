@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permsets/permsets/engine/decisionlog"
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/internal/testutil"
 )
 
@@ -82,8 +82,19 @@ func TestDecisionLogEndToEnd(t *testing.T) {
 		t.Errorf("/v1/status decision_log %v", st["decision_log"])
 	}
 	metrics := fetchText(t, d.url+"/metrics")
-	if !strings.Contains(metrics, "permsd_decision_logs_dropped_total 0") {
-		t.Errorf("/metrics without permsd_decision_logs_dropped_total 0:\n%s", metrics)
+	if !strings.Contains(metrics, "permsets_decision_logs_dropped_total 0") {
+		t.Errorf("/metrics without permsets_decision_logs_dropped_total 0:\n%s", metrics)
+	}
+	// Every metric permsd defines shares one prefix (the Go runtime's and the process's aside).
+	for _, line := range strings.Split(metrics, "\n") {
+		name, ok := strings.CutPrefix(line, "# TYPE ")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		if !strings.HasPrefix(name, "permsets_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "promhttp_") {
+			t.Errorf("metric %s does not start with permsets_", name)
+		}
 	}
 	if code := d.stop(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, d.stderr.String())
@@ -104,7 +115,7 @@ func TestDecisionLogEndToEnd(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		// decisionlog.Event is OPA's EventV1 by field name, plus commit and generation
-		// (TestEventIsOPAs in engine/decisionlog): nothing else may be in a line.
+		// (TestEventIsOPAs in daemon/decisionlog): nothing else may be in a line.
 		var ev decisionlog.Event
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()

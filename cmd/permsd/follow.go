@@ -15,14 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/permsets/permsets/engine/live"
-	"github.com/permsets/permsets/engine/server"
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/live"
 	"github.com/permsets/permsets/internal/credentials"
 )
 
 // followOptions are the source part of options: --git and what goes with it, the cache
-// directory and the webhook (DESIGN section 8).
+// directory and the webhook (docs/permsd.md).
 type followOptions struct {
 	git               string
 	branch            string
@@ -133,7 +131,7 @@ func openFollow(o *options, log *slog.Logger) (_ *follower, err error) {
 		if secret == "" {
 			return nil, fmt.Errorf("--webhook-secret-file %s is empty", o.webhookSecretFile)
 		}
-		f.webhook, err = server.NewWebhook(server.WebhookOptions{Secret: []byte(secret), Branch: o.branch, Fetch: f.git.Trigger, Log: log.With("component", "webhook")})
+		f.webhook, err = live.NewWebhook(live.WebhookOptions{Secret: []byte(secret), Branch: o.branch, Fetch: f.git.Trigger, Log: log.With("component", "webhook")})
 		if err != nil {
 			return nil, err
 		}
@@ -149,26 +147,12 @@ func (f *follower) cacheDir() string {
 	return f.persister.Dir()
 }
 
-// route serves the webhook, when there is one, before h: it needs no bearer token.
-func (f *follower) route(h http.Handler) http.Handler {
+// handlers are the endpoints the server mounts beside its own: the webhook, when there is one.
+func (f *follower) handlers() map[string]http.Handler {
 	if f.webhook == nil {
-		return h
+		return nil
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == server.WebhookPath {
-			f.webhook.ServeHTTP(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// onReload wraps next with persistence and the fallback to the persisted revision.
-func (f *follower) onReload(ctx context.Context, state *snapshot.State, next func(bool, string, uint64, time.Duration, error)) func(bool, string, uint64, time.Duration, error) {
-	if f.persister == nil {
-		return next
-	}
-	return f.persister.Hook(ctx, state, next)
+	return map[string]http.Handler{live.WebhookPath: f.webhook}
 }
 
 // reload is SIGHUP: a Git source fetches first; then the reloader loads.

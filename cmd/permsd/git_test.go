@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permsets/permsets/engine/live"
+	"github.com/permsets/permsets/daemon/live"
 	"github.com/permsets/permsets/internal/testutil"
 )
 

@@ -1,6 +1,6 @@
 // Command permsd is the decision daemon: it follows a config repository, compiles each new
 // revision off the request path, swaps it in without dropping a request, and answers
-// applications over OPA's REST API (DESIGN section 8).
+// applications over OPA's REST API (docs/permsd.md).
 package main
 
 import (
@@ -23,9 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/permsets/permsets/engine/live"
-	"github.com/permsets/permsets/engine/server"
-	"github.com/permsets/permsets/engine/snapshot"
+	"github.com/permsets/permsets/daemon/live"
+	"github.com/permsets/permsets/daemon/server"
+	"github.com/permsets/permsets/daemon/snapshot"
+	"github.com/permsets/permsets/publish"
 )
 
 // Exit codes, as permsctl's.
@@ -37,6 +38,8 @@ const (
 
 func main() {
 	privateUmask()
+	// A --git path or file:// URL is fetched in process, with no git binary.
+	publish.RegisterFileTransport()
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
@@ -159,27 +162,28 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	}
 	defer closeDecisionLog(dl, log)
 	handler, err := server.New(server.Options{State: state, Token: token, AllowInputTime: o.allowInputTime, Registry: reg, Log: log,
-		DecisionLog: dl.Hook(), DecisionLogStatus: dl.StatusFunc()})
+		DecisionLog: decisionSink(dl), Handlers: follow.handlers()})
 	if err != nil {
 		return err
 	}
 	reloader := live.NewReloader(live.Options{Source: src, State: state, Log: log,
 		// After each good revision it is persisted; a first load that fails serves the
-		// persisted one (follow.go).
-		OnReload: follow.onReload(ctx, state, func(ok bool, _ string, _ uint64, _ time.Duration, _ error) {
+		// persisted one (with a cache directory, follow.go).
+		Persist: follow.persister,
+		OnReload: func(ev live.ReloadEvent) {
 			// A load allocates several times what the new revision keeps; the previous revision
 			// is garbage once its last requests finish. Give the memory back now rather than
 			// when the scavenger gets to it.
-			if ok {
+			if ev.OK {
 				debug.FreeOSMemory()
 			}
-		})})
+		}})
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: follow.route(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	if o.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/permsets/permsets/internal/testutil"
+	"github.com/permsets/permsets/publish"
 )
 
 // The test binary runs permsd itself when asked: the tests start it as a real process, send it
@@ -25,6 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("PERMSD_TEST_MAIN") == "1" {
 		privateUmask() // as main does
+		publish.RegisterFileTransport()
 		os.Exit(run(os.Args[1:], os.Stderr))
 	}
 	os.Exit(m.Run())

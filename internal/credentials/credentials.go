@@ -1,6 +1,7 @@
-// Package credentials holds what permsets knows about Git credentials: where the token comes
-// from (PERMSETS_GIT_TOKEN, PERMSETS_GIT_USERNAME) and how a remote URL, and any message that
-// embeds it, is shown without them.
+// Package credentials holds what permsets knows about Git credentials: where they come from
+// (PERMSETS_GIT_TOKEN, PERMSETS_GIT_USERNAME, the SSH agent and known_hosts: AuthFromEnv, as
+// the go-git auth method of a remote URL) and how a remote URL, and any message that embeds it,
+// is shown without them. Both apply's publishing and permsd's Git source use it.
 //
 // The rule: no password, token or query value of a remote URL is ever shown. Redact masks them
 // in a URL; a Scrubber masks them, and the environment's token, in messages (go-git's errors

@@ -2,7 +2,7 @@
 # title: permsets change rules
 # description: |
 #   What a change to the config repository may not do (deny) and what should make a reviewer
-#   look twice (warn), as permsctl plan reports them (DESIGN section 6, docs/plan.md). Each
+#   look twice (warn), as permsctl plan reports them (docs/plan.md). Each
 #   built-in rule is a package of its own under permsets.plan.rules, named by the code of its
 #   findings, in rules/<code>/ beside its tests; deny and warn here are the union of the deny
 #   and warn of every such package, found by name, so adding a rule is adding its package.
