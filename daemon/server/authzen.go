@@ -21,6 +21,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/server/types"
 
 	"github.com/permsets/permsets/authzen"
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 )
 
@@ -102,7 +103,7 @@ func (h *handler) authzenBody(w http.ResponseWriter, r *http.Request) ([]byte, *
 // as an AuthZEN decision: false, with the error in its context, when it could not be made.
 func (h *handler) authzenDecide(r *http.Request, snap *snapshot.Snapshot, ev *authzen.Evaluation, mapErr *authzen.Error,
 	instance, batchID string, prov bool, start time.Time) (authzen.Decision, *apiError) {
-	d := &decision{id: NewID(), path: allowPath}
+	d := &decision{id: decisionlog.NewID(), path: allowPath}
 	var denied string
 	if mapErr == nil {
 		var input map[string]any
@@ -188,7 +189,7 @@ func (h *handler) authzenEvaluations(w http.ResponseWriter, r *http.Request, sna
 		return
 	}
 	prov := boolParam(q, "provenance")
-	batchID := NewID()
+	batchID := decisionlog.NewID()
 	resp := authzen.EvaluationsResponse{Evaluations: make([]authzen.Decision, 0, len(req.Items))}
 	for i := range req.Items {
 		if r.Context().Err() != nil {

@@ -11,8 +11,9 @@ import (
 	"github.com/open-policy-agent/opa/v1/server/types"
 
 	"github.com/permsets/permsets/authzen"
-	"github.com/permsets/permsets/engine"
+	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
+	"github.com/permsets/permsets/engine"
 )
 
 // SubjectType is the subject type a subject search lists: users. A search for any other type
@@ -152,7 +153,7 @@ func (h *handler) searchSubjects(ctx context.Context, snap *snapshot.Snapshot, s
 // allowed; each is one decision, logged as the evaluation endpoint's are.
 func (h *handler) allowed(r *http.Request, snap *snapshot.Snapshot, instance string, candidates []string,
 	variant func(string) authzen.Evaluation) ([]string, *apiError) {
-	batchID := NewID()
+	batchID := decisionlog.NewID()
 	var out []string
 	for _, c := range candidates {
 		if r.Context().Err() != nil {
