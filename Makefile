@@ -10,7 +10,7 @@ REGAL    ?= ../shared/tools/regal
 .PHONY: run test build bench fuzz lint vet clean opa soak loadtest
 
 # Every fuzz target, as package:Name; make test runs each for FUZZTIME, make fuzz for FUZZ_LONG.
-FUZZ_TARGETS := sets:FuzzParsePermission sets:FuzzParseFile engine:FuzzDecisionInput \
+FUZZ_TARGETS := config:FuzzParsePermission config:FuzzParseFile engine:FuzzDecisionInput \
 	daemon/server:FuzzDecisionBody daemon/live:FuzzWebhook plan:FuzzLoadCustomRules \
 	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList engine:FuzzReadBundle internal/credentials:FuzzRedact \
 	daemon/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown authzen:FuzzDecode
@@ -60,8 +60,8 @@ fuzz:
 BENCH_DIR ?= .cache/bench
 bench: build
 	@[ -d $(BENCH_DIR)/large ] || $(BIN)/permsgen -out $(BENCH_DIR)/large -instances 10 -sets 10000 -users 100000 -roles 1000 -pairs 1000000
-	$(GO) test -run '^$$' -bench 'Parse' -benchmem ./sets
-	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'LoadDir' -benchmem -benchtime 3x ./sets
+	$(GO) test -run '^$$' -bench 'Parse' -benchmem ./config
+	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'LoadDir' -benchmem -benchtime 3x ./config
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Allow$$|Decision$$' -benchtime 20000x -count 4 ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'WhoCan' -benchtime 200x ./engine
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Build|StockOPANaive' -benchtime 3x ./engine

@@ -4,21 +4,21 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // view is the compiled index as the audit reads it: the engine's holding records with the
 // positions of their assignments and roles, and each set's grants.
 type view struct {
-	model      *sets.Model
+	model      *config.Model
 	known      map[string]bool     // the catalog's permissions; nil without a catalog
 	requires   map[string][]string // transitive
 	sets       map[string]*setView
 	instances  map[string]*instanceView
 	suspended  map[string]bool
-	separation []sets.SeparationRule
+	separation []config.SeparationRule
 }
 
 type setView struct {
@@ -63,7 +63,7 @@ type record struct {
 	users              []string // sorted
 }
 
-func newView(m *sets.Model, idx *engine.Index) *view {
+func newView(m *config.Model, idx *engine.Index) *view {
 	v := &view{model: m, sets: map[string]*setView{}, instances: map[string]*instanceView{}, suspended: map[string]bool{}}
 	for _, u := range idx.SuspendedUsers() {
 		v.suspended[u] = true
@@ -97,12 +97,12 @@ func newView(m *sets.Model, idx *engine.Index) *view {
 	}
 	for _, s := range m.Sets {
 		for _, p := range s.Parsed {
-			if p.Feature == sets.Wildcard || p.Action == sets.Wildcard {
+			if p.Feature == config.Wildcard || p.Action == config.Wildcard {
 				v.sets[s.ID].wildcards = append(v.sets[s.ID].wildcards, p.String())
 			}
 		}
 	}
-	where := map[string]sets.Source{}
+	where := map[string]config.Source{}
 	for _, a := range m.Assignments {
 		where["direct\x00"+a.ID] = a.Source
 	}

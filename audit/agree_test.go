@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/plan"
-	"github.com/permsets/permsets/sets"
 )
 
 // testNow is the time the tests judge expiry at.
@@ -44,9 +44,9 @@ func repositories(t *testing.T) []string {
 	return append(out, "testdata/findings")
 }
 
-func load(t *testing.T, dir string) *sets.Model {
+func load(t *testing.T, dir string) *config.Model {
 	t.Helper()
-	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,10 +18,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/parallel"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // FormatVersion is the version of the report's JSON shape (schemas/audit.schema.json).
@@ -60,7 +60,7 @@ type Options struct {
 	// NowFrom says where Now came from (NowFromFlag, NowFromClock, NowFromCommit); default clock.
 	NowFrom string
 	// ExpiringWithin is how close to its expiry an assignment is reported as expiring; zero: the
-	// Repository document's lint.expiringWithin, else sets.DefaultExpiringWithin.
+	// Repository document's lint.expiringWithin, else config.DefaultExpiringWithin.
 	ExpiringWithin time.Duration
 	// Commit and Ref name the Git revision the model was read from, when it was.
 	Commit, Ref string
@@ -266,8 +266,8 @@ type Suspended struct {
 	Sets []string `json:"sets"`
 }
 
-// Compute reviews a valid model (sets.Result.OK).
-func Compute(ctx context.Context, m *sets.Model, opts Options) (*Report, error) {
+// Compute reviews a valid model (config.Result.OK).
+func Compute(ctx context.Context, m *config.Model, opts Options) (*Report, error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -279,7 +279,7 @@ func Compute(ctx context.Context, m *sets.Model, opts Options) (*Report, error) 
 	}
 	within := opts.ExpiringWithin
 	if within <= 0 {
-		within = sets.DefaultExpiringWithin
+		within = config.DefaultExpiringWithin
 		if m.Repository != nil && m.Repository.Lint.ExpiringWithin > 0 {
 			within = m.Repository.Lint.ExpiringWithin
 		}
@@ -360,7 +360,7 @@ func FormatDuration(d time.Duration) string {
 }
 
 // instance reviews one instance.
-func (v *view) instance(ctx context.Context, in *sets.Instance, now time.Time, within time.Duration, admins map[string]bool) (*Instance, error) {
+func (v *view) instance(ctx context.Context, in *config.Instance, now time.Time, within time.Duration, admins map[string]bool) (*Instance, error) {
 	out := &Instance{ID: in.ID, Name: in.Name, Sets: []*SetHolders{}, UnassignedSets: []SetRef{}, PrivilegedHolders: []Privileged{},
 		SeparationOfDuties: []Separation{}, DisabledSetsAssigned: []Reference{}, ExpiredAssignments: []Expiry{},
 		ExpiringAssignments: []Expiry{}, EmptyRoles: []RoleRef{}, IneffectivePermissions: []Ineffective{}, SuspendedHolders: []Suspended{}}

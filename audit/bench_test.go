@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // BenchmarkAudit is the audit's computation (compiling the index included, loading excluded) on
@@ -17,7 +17,7 @@ func BenchmarkAudit(b *testing.B) {
 		b.Skip("PERMSETS_BENCH_DIR is not set (make bench sets it)")
 	}
 	ctx := context.Background()
-	res, err := sets.LoadDir(ctx, dir, sets.Options{})
+	res, err := config.LoadDir(ctx, dir, config.Options{})
 	if err != nil || !res.OK() {
 		b.Fatalf("%s: %v %v", dir, err, res.Problems)
 	}

@@ -19,7 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // Set is the content of a new PermissionSet document.
@@ -62,7 +62,7 @@ func SetDocument(s Set) ([]byte, error) {
 		fmt.Fprintf(&b, "%s: %s\n", key, text)
 		return nil
 	}
-	fmt.Fprintf(&b, "apiVersion: %s\nkind: %s\n", sets.APIVersion, sets.KindPermissionSet)
+	fmt.Fprintf(&b, "apiVersion: %s\nkind: %s\n", config.APIVersion, config.KindPermissionSet)
 	if err := field("id", str(s.ID)); err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func sameSet(doc []byte, s Set) error {
 		return fmt.Errorf("rendering the set: %v", err)
 	}
 	enabled := got.Enabled == nil || *got.Enabled
-	if got.APIVersion != sets.APIVersion || got.Kind != sets.KindPermissionSet || got.ID != s.ID || got.Name != s.Name ||
+	if got.APIVersion != config.APIVersion || got.Kind != config.KindPermissionSet || got.ID != s.ID || got.Name != s.Name ||
 		got.Description != s.Description || enabled != s.Enabled || got.Builtin != s.Builtin || got.Fixed != s.Fixed ||
 		!slices.Equal(got.Instances, s.Instances) || !slices.Equal(got.Permissions, s.Permissions) {
 		return fmt.Errorf("rendering set %s: the YAML does not read back as the set", s.ID)

@@ -12,8 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/edit"
-	"github.com/permsets/permsets/sets"
 )
 
 func TestAppendToList(t *testing.T) {
@@ -158,7 +158,7 @@ func TestSetDocument(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "set.yaml"), out, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+			res, err := config.LoadDir(context.Background(), dir, config.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +189,7 @@ func TestOverlay(t *testing.T) {
 		"sets/prod/notes.txt":    []byte("not yaml"),
 		"instances/.hidden.yaml": []byte("garbage: ["),
 	})
-	res, err := sets.Load(context.Background(), o, sets.Options{})
+	res, err := config.Load(context.Background(), o, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestOverlay(t *testing.T) {
 	if !slices.Equal(ids, []string{"a=A2", "b=B", "c=C", "d=D"}) {
 		t.Errorf("sets %v", ids)
 	}
-	if len(res.Problems) != 1 || res.Problems[0].File != "sets/prod/c.yaml" || res.Problems[0].Code != sets.CodeUnknownInstance {
+	if len(res.Problems) != 1 || res.Problems[0].File != "sets/prod/c.yaml" || res.Problems[0].Code != config.CodeUnknownInstance {
 		t.Errorf("problems %v", res.Problems)
 	}
 	if _, err := fs.Stat(o, "deep/new"); err != nil {

@@ -16,15 +16,15 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/synth"
-	"github.com/permsets/permsets/sets"
 )
 
 // benchRepo is the repository benchmarks run on: $PERMSETS_BENCH_DIR (make bench points it at
 // the large generated repository), else a medium one generated once.
 type benchRepo struct {
-	model   *sets.Model
+	model   *config.Model
 	bundle  *engine.Bundle
 	eval    *engine.Evaluator
 	inputs  []ast.Value
@@ -54,7 +54,7 @@ func loadBench(b *testing.B) *benchRepo {
 			}
 		}
 		ctx := context.Background()
-		res, err := sets.LoadDir(ctx, dir, sets.Options{})
+		res, err := config.LoadDir(ctx, dir, config.Options{})
 		if err != nil || !res.OK() {
 			benchErr = err
 			return

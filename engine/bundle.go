@@ -18,8 +18,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/policies"
-	"github.com/permsets/permsets/sets"
 )
 
 // Version is the engine version; it is part of every revision digest, so a new engine gives a
@@ -90,18 +90,18 @@ type Bundle struct {
 func (b *Bundle) KnownPermission(p string) bool { return b.known == nil || b.known[p] }
 
 // NewBundle compiles a valid model into a bundle. commit may be empty.
-func NewBundle(m *sets.Model, commit string) (*Bundle, error) {
+func NewBundle(m *config.Model, commit string) (*Bundle, error) {
 	return NewBundleWithRevision(m, commit, "")
 }
 
 // NewBundleWithRevision is NewBundle for a caller that already has the model's RevisionOf (a
 // reloader checking for no-op changes): the model is not serialised a second time.
-func NewBundleWithRevision(m *sets.Model, commit, rev string) (*Bundle, error) {
+func NewBundleWithRevision(m *config.Model, commit, rev string) (*Bundle, error) {
 	return new(Compiler).Bundle(context.Background(), m, commit, rev)
 }
 
 // newBundle wraps a compiled index value into a bundle; rev "" is computed from the model.
-func newBundle(m *sets.Model, commit, rev string, index ast.Object, idx *Index) (*Bundle, error) {
+func newBundle(m *config.Model, commit, rev string, index ast.Object, idx *Index) (*Bundle, error) {
 	mods, err := Modules()
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func newBundle(m *sets.Model, commit, rev string, index ast.Object, idx *Index) 
 }
 
 // RevisionOf is the revision digest a bundle of the model would carry, without compiling it.
-func RevisionOf(m *sets.Model) (string, error) {
+func RevisionOf(m *config.Model) (string, error) {
 	mods, err := Modules()
 	if err != nil {
 		return "", err
@@ -128,7 +128,7 @@ func RevisionOf(m *sets.Model) (string, error) {
 }
 
 // revision digests the normalized model, the rules and the engine version.
-func revision(m *sets.Model, mods []Module) (string, error) {
+func revision(m *config.Model, mods []Module) (string, error) {
 	model, err := json.Marshal(m)
 	if err != nil {
 		return "", err

@@ -13,13 +13,13 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 )
 
 func nationBundle(t testing.TB, commit string) *engine.Bundle {
 	t.Helper()
-	res, err := sets.LoadDir(context.Background(), "../examples/nation", sets.Options{})
+	res, err := config.LoadDir(context.Background(), "../examples/nation", config.Options{})
 	if err != nil || !res.OK() {
 		t.Fatalf("load: %v %v", err, res.Problems)
 	}

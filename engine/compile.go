@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/parallel"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // IndexRoot is the data path of the compiled index: data.permsets_index.
@@ -42,7 +42,7 @@ type catalogIndex struct {
 	order     []string                       // the known permissions, in position order
 	position  map[string]int                 // index in order
 	implies   map[string][]string            // closure
-	features  map[string]*sets.Feature       // for wildcard expansion and scopes
+	features  map[string]*config.Feature     // for wildcard expansion and scopes
 }
 
 type route struct {
@@ -106,8 +106,8 @@ type holding struct {
 // Never is the expires_ns of a holding that does not expire: the largest int64.
 const Never = int64(math.MaxInt64)
 
-// Compile builds the index of a valid model. The model must have no problems (sets.Result.OK).
-func Compile(m *sets.Model) (*Index, error) {
+// Compile builds the index of a valid model. The model must have no problems (config.Result.OK).
+func Compile(m *config.Model) (*Index, error) {
 	idx, err := prepare(m)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func Compile(m *sets.Model) (*Index, error) {
 
 // prepare compiles the catalog and the sets and gathers each instance's holding records,
 // sorted and unique per user; finishInstance does the rest, per instance.
-func prepare(m *sets.Model) (*Index, error) {
+func prepare(m *config.Model) (*Index, error) {
 	idx := &Index{
 		sets:      make(map[string]*setIndex, len(m.Sets)),
 		instances: make(map[string]*instanceIndex, len(m.Instances)),
@@ -326,7 +326,7 @@ func compareHoldings(a, b *holding) int {
 	return cmp.Compare(a.ExpiresNs, b.ExpiresNs)
 }
 
-func compileCatalog(cat *sets.Catalog) (*catalogIndex, error) {
+func compileCatalog(cat *config.Catalog) (*catalogIndex, error) {
 	c := &catalogIndex{
 		Known:     map[string]bool{},
 		Positions: map[string]int{},
@@ -418,11 +418,11 @@ func closure(graph map[string][]string, what string) (map[string][]string, error
 // compileSet expands a set's permissions into grants by permission key: wildcards into the
 // catalog's concrete permissions (kept as wildcard keys without a catalog), then implies,
 // keeping each grant's scopes and object arguments.
-func (idx *Index) compileSet(s *sets.PermissionSet) *setIndex {
+func (idx *Index) compileSet(s *config.PermissionSet) *setIndex {
 	si := &setIndex{Name: s.Name, Enabled: s.Enabled, Grants: map[string][]*grant{}}
 	seen := map[string]bool{}
 	for _, p := range s.Parsed {
-		if p.Feature == sets.Wildcard && p.Action == sets.Wildcard {
+		if p.Feature == config.Wildcard && p.Action == config.Wildcard {
 			si.Superuser = true
 			continue
 		}
@@ -445,7 +445,7 @@ func (idx *Index) compileSet(s *sets.PermissionSet) *setIndex {
 			keys := append([]string{key}, idx.implied(key)...)
 			for _, k := range keys {
 				f, a, _ := strings.Cut(k, "=")
-				text := sets.Permission{Feature: f, Action: a, Args: p.Args}.String()
+				text := config.Permission{Feature: f, Action: a, Args: p.Args}.String()
 				if seen[text] {
 					continue
 				}
@@ -467,14 +467,14 @@ func nonNil(s []string) []string {
 
 // expand turns a permission into the keys it grants: itself, or with a catalog, every concrete
 // permission a wildcard covers.
-func (idx *Index) expand(p sets.Permission) []string {
-	if idx.catalog == nil || (p.Feature != sets.Wildcard && p.Action != sets.Wildcard) {
+func (idx *Index) expand(p config.Permission) []string {
+	if idx.catalog == nil || (p.Feature != config.Wildcard && p.Action != config.Wildcard) {
 		return []string{p.Key()}
 	}
 	var keys []string
 	for _, k := range idx.catalog.order {
 		f, a, _ := strings.Cut(k, "=")
-		if (p.Feature == sets.Wildcard || p.Feature == f) && (p.Action == sets.Wildcard || p.Action == a) {
+		if (p.Feature == config.Wildcard || p.Feature == f) && (p.Action == config.Wildcard || p.Action == a) {
 			keys = append(keys, k)
 		}
 	}

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 )
 
 // TestCompileRefusesCycles: the loader reports cycles with their position; the compiler refuses
@@ -20,8 +20,8 @@ func TestCompileRefusesCycles(t *testing.T) {
 		{note: "implies", implies: map[string][]string{"a=x": {"a=x"}}, want: "implies cycle"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
-			m := &sets.Model{Catalog: &sets.Catalog{
-				Features: map[string]*sets.Feature{"a": {Actions: []string{"x"}}, "b": {Actions: []string{"x"}}},
+			m := &config.Model{Catalog: &config.Catalog{
+				Features: map[string]*config.Feature{"a": {Actions: []string{"x"}}, "b": {Actions: []string{"x"}}},
 				Requires: tc.requires, Implies: tc.implies,
 			}}
 			if _, err := engine.Compile(m); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -33,13 +33,13 @@ func TestCompileRefusesCycles(t *testing.T) {
 
 // TestCompileClosures: requires and implies are closed transitively.
 func TestCompileClosures(t *testing.T) {
-	m := &sets.Model{Catalog: &sets.Catalog{
-		Features: map[string]*sets.Feature{"a": {Actions: []string{"x", "y", "z"}}},
+	m := &config.Model{Catalog: &config.Catalog{
+		Features: map[string]*config.Feature{"a": {Actions: []string{"x", "y", "z"}}},
 		Requires: map[string][]string{"a=x": {"a=y"}, "a=y": {"a=z"}},
 		Implies:  map[string][]string{"a=z": {"a=y"}, "a=y": {"a=x"}},
-	}, Sets: []*sets.PermissionSet{{ID: "s", Instances: []string{"i"}, Name: "S", Enabled: true,
-		Permissions: []string{"a=z"}, Parsed: []sets.Permission{sets.MustParsePermission("a=z")}}},
-		Instances: []*sets.Instance{{ID: "i", Name: "i"}}}
+	}, Sets: []*config.PermissionSet{{ID: "s", Instances: []string{"i"}, Name: "S", Enabled: true,
+		Permissions: []string{"a=z"}, Parsed: []config.Permission{config.MustParsePermission("a=z")}}},
+		Instances: []*config.Instance{{ID: "i", Name: "i"}}}
 	idx, err := engine.Compile(m)
 	if err != nil {
 		t.Fatal(err)

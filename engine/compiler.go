@@ -10,9 +10,9 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/parallel"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // Compiler compiles successive revisions of one repository (a daemon's reloads) and reuses what
@@ -52,7 +52,7 @@ func (c *Compiler) LastStats() CompileStats {
 
 // Bundle compiles a valid model into a bundle, as NewBundleWithRevision does, reusing the parts
 // of the previous compilation that did not change. rev may be "" (it is computed then).
-func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string) (*Bundle, error) {
+func (c *Compiler) Bundle(ctx context.Context, m *config.Model, commit, rev string) (*Bundle, error) {
 	b, _, err := c.compile(ctx, m, commit, rev)
 	return b, err
 }
@@ -61,14 +61,14 @@ func (c *Compiler) Bundle(ctx context.Context, m *sets.Model, commit, rev string
 // a caller that reads the same model through the index's accessors besides evaluating it
 // (plan: the access diff evaluates a side, and its change rules read the sets' grants): the
 // model is compiled once.
-func NewBundleAndIndex(m *sets.Model, commit string) (*Bundle, *Index, error) {
+func NewBundleAndIndex(m *config.Model, commit string) (*Bundle, *Index, error) {
 	// A new Compiler reuses nothing, so every instance of the index is finished.
 	return new(Compiler).compile(context.Background(), m, commit, "")
 }
 
 // compile is Bundle, with the index it compiled (in which only the instances not reused are
 // finished).
-func (c *Compiler) compile(ctx context.Context, m *sets.Model, commit, rev string) (*Bundle, *Index, error) {
+func (c *Compiler) compile(ctx context.Context, m *config.Model, commit, rev string) (*Bundle, *Index, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	idx, err := prepare(m)
@@ -156,7 +156,7 @@ func (c *Compiler) compile(ctx context.Context, m *sets.Model, commit, rev strin
 }
 
 // fingerprintCatalog digests the catalog (nil: no catalog) with the engine version.
-func fingerprintCatalog(cat *sets.Catalog) ([32]byte, error) {
+func fingerprintCatalog(cat *config.Catalog) ([32]byte, error) {
 	d := newDigest([32]byte{})
 	d.strings("engine " + Version)
 	if cat != nil {
@@ -170,7 +170,7 @@ func fingerprintCatalog(cat *sets.Catalog) ([32]byte, error) {
 }
 
 // fingerprintSet digests what compileSet reads of a set.
-func fingerprintSet(catalog [32]byte, s *sets.PermissionSet) [32]byte {
+func fingerprintSet(catalog [32]byte, s *config.PermissionSet) [32]byte {
 	d := newDigest(catalog)
 	d.strings(s.ID, s.Name)
 	d.bool(s.Enabled)

@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/synth"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
 // TestCompilerReuse edits a generated repository step by step and compiles each revision with
@@ -23,7 +23,7 @@ func TestCompilerReuse(t *testing.T) {
 	c := &Compiler{}
 	compileBoth := func(t *testing.T) CompileStats {
 		t.Helper()
-		res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+		res, err := config.LoadDir(context.Background(), dir, config.Options{})
 		if err != nil || !res.OK() {
 			t.Fatalf("load: %v %v", err, res.Problems)
 		}
@@ -81,7 +81,7 @@ func TestNewBundleAndIndex(t *testing.T) {
 	for _, name := range names {
 		dir := filepath.Dir(name)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+			res, err := config.LoadDir(context.Background(), dir, config.Options{})
 			if err != nil || !res.OK() {
 				t.Fatalf("load: %v %v", err, res.Problems)
 			}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // identities are the names users are known by besides their ids: the logins and emails of User
@@ -25,7 +25,7 @@ type identities struct {
 // an email two users declare (emails ignoring case, a coarser equality than lower-casing); a name
 // that is one user's id and another's login or email is valid config, and is listed as
 // ambiguous.
-func compileIdentities(users []*sets.User) *identities {
+func compileIdentities(users []*config.User) *identities {
 	ids := &identities{Logins: map[string]string{}, Emails: map[string]string{}, Ambiguous: map[string]bool{}}
 	declared := make(map[string]bool, len(users))
 	for _, u := range users {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/synth"
-	"github.com/permsets/permsets/sets"
 )
 
 // allowMatchesDecision asks allow (which answers from the fast table when it is conclusive),
@@ -127,7 +127,7 @@ func cellKind(idx *engine.Index, inst, user, perm string) string {
 // compileIndex is the Go form of the index of the repository at dir.
 func compileIndex(t *testing.T, dir string) *engine.Index {
 	t.Helper()
-	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
 	if err != nil || !res.OK() {
 		t.Fatalf("load %s: %v %v", dir, err, res)
 	}
@@ -169,7 +169,7 @@ func resources(user string, names []string) []map[string]any {
 // identityNames are the users' logins and emails (upper-cased: emails match ignoring case).
 func identityNames(t testing.TB, dir string) map[string][]string {
 	t.Helper()
-	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
 	if err != nil || !res.OK() {
 		t.Fatalf("load %s: %v %v", dir, err, res.Problems)
 	}

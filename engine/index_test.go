@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/internal/synth"
-	"github.com/permsets/permsets/sets"
 )
 
 // TestIndexReaders: the index's accessors on examples/nation.
@@ -136,9 +136,9 @@ func TestIndexReadersCopy(t *testing.T) {
 // TestIndexReadersNoCatalog: without a catalog nothing is known or required, and wildcard grants
 // keep their keys.
 func TestIndexReadersNoCatalog(t *testing.T) {
-	m := &sets.Model{Sets: []*sets.PermissionSet{{ID: "s", Instances: []string{"i"}, Name: "S", Enabled: true,
-		Permissions: []string{"people=*", "*=*"}, Parsed: []sets.Permission{sets.MustParsePermission("people=*"), sets.MustParsePermission("*=*")}}},
-		Instances: []*sets.Instance{{ID: "i", Name: "I"}}}
+	m := &config.Model{Sets: []*config.PermissionSet{{ID: "s", Instances: []string{"i"}, Name: "S", Enabled: true,
+		Permissions: []string{"people=*", "*=*"}, Parsed: []config.Permission{config.MustParsePermission("people=*"), config.MustParsePermission("*=*")}}},
+		Instances: []*config.Instance{{ID: "i", Name: "I"}}}
 	idx, err := engine.Compile(m)
 	if err != nil {
 		t.Fatal(err)

@@ -14,15 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
 func compile(t testing.TB, dir string) (*engine.Bundle, *engine.Evaluator) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := sets.LoadDir(ctx, dir, sets.Options{})
+	res, err := config.LoadDir(ctx, dir, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/util"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/synth"
-	"github.com/permsets/permsets/sets"
 )
 
 // TestIndexValueMatchesJSON holds the AST value the store gets to what decoding the index's
@@ -30,7 +30,7 @@ func TestIndexValueMatchesJSON(t *testing.T) {
 	dirs = append(dirs, gen)
 	checked := 0
 	for _, dir := range dirs {
-		res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+		res, err := config.LoadDir(context.Background(), dir, config.Options{})
 		if err != nil || !res.OK() || len(res.Model.Instances) == 0 {
 			continue // not a config repository (e.g. a README-only directory)
 		}
@@ -103,7 +103,7 @@ func TestWriteJSONRefusesWhatJSONCannotHold(t *testing.T) {
 // TestTarGzOnce: the bundle file is written once per bundle however many ask at once (permsd's
 // /bundles for every polling agent, and its persistence), and they all get the same bytes.
 func TestTarGzOnce(t *testing.T) {
-	res, err := sets.LoadDir(context.Background(), "../examples/nation", sets.Options{})
+	res, err := config.LoadDir(context.Background(), "../examples/nation", config.Options{})
 	if err != nil || !res.OK() {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
 )
 
@@ -32,7 +32,7 @@ type Spec struct {
 type Options struct {
 	// Cache keeps parse results by content across loads (both sides of a plan share one, so a
 	// file unchanged between them is parsed once); nil: none.
-	Cache *sets.Cache
+	Cache *config.Cache
 	// Revision computes the revision digest (engine.RevisionOf) of a load without problems.
 	Revision bool
 }
@@ -40,7 +40,7 @@ type Options struct {
 // Loaded is a loaded revision. Close it when done with FS.
 type Loaded struct {
 	// Result is the model and its problems; nil for an empty load.
-	Result *sets.Result
+	Result *config.Result
 	// FS is the config root the model was loaded from; nil for an empty load.
 	FS fs.FS
 	// Commit is the full hex hash of the commit loaded; "" for a working tree.
@@ -76,7 +76,7 @@ func Load(ctx context.Context, spec Spec, opts Options) (*Loaded, error) {
 		}
 		l.FS, l.Commit = r.FS, r.Commit
 	}
-	res, err := sets.Load(ctx, l.FS, sets.Options{Cache: opts.Cache})
+	res, err := config.Load(ctx, l.FS, config.Options{Cache: opts.Cache})
 	if err != nil {
 		l.Close()
 		return nil, err
@@ -92,7 +92,7 @@ func Load(ctx context.Context, spec Spec, opts Options) (*Loaded, error) {
 }
 
 // Model is the loaded model; nil for an empty load.
-func (l *Loaded) Model() *sets.Model {
+func (l *Loaded) Model() *config.Model {
 	if l.Result == nil {
 		return nil
 	}

@@ -8,19 +8,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/load"
-	"github.com/permsets/permsets/sets"
 )
 
 const nation = "../examples/nation"
 
-// TestLoad: a working tree, a Git revision and an empty load each give what sets.LoadDir,
+// TestLoad: a working tree, a Git revision and an empty load each give what config.LoadDir,
 // source.AtRevision and engine.RevisionOf give, with the files readable through FS until Close.
 func TestLoad(t *testing.T) {
 	ctx := context.Background()
-	want, err := sets.LoadDir(ctx, nation, sets.Options{})
+	want, err := config.LoadDir(ctx, nation, config.Options{})
 	if err != nil || !want.OK() {
 		t.Fatalf("LoadDir: %v, %v", err, want.Problems)
 	}
@@ -41,7 +41,7 @@ func TestLoad(t *testing.T) {
 		{note: "git revision", spec: load.Spec{Dir: filepath.Join(remote.Work, "access"), Rev: "HEAD"}, commit: commit, ref: "HEAD", withRevision: true},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
-			cache := sets.NewCache()
+			cache := config.NewCache()
 			l, err := load.Load(ctx, tc.spec, load.Options{Cache: cache, Revision: tc.withRevision})
 			if err != nil {
 				t.Fatal(err)
@@ -74,11 +74,11 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// TestLoadErrors: the errors are those of sets.LoadDir and source.AtRevision, word for word.
+// TestLoadErrors: the errors are those of config.LoadDir and source.AtRevision, word for word.
 func TestLoadErrors(t *testing.T) {
 	ctx := context.Background()
 	missing := filepath.Join(t.TempDir(), "nowhere")
-	_, want := sets.LoadDir(ctx, missing, sets.Options{})
+	_, want := config.LoadDir(ctx, missing, config.Options{})
 	_, err := load.Load(ctx, load.Spec{Dir: missing}, load.Options{})
 	if err == nil || want == nil || err.Error() != want.Error() {
 		t.Errorf("missing root: %v, want %v", err, want)
@@ -104,7 +104,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if len(l.Result.Problems) != 1 || l.Result.Problems[0].Code != sets.CodeOutsideRoot || !strings.HasPrefix(l.Result.Problems[0].File, "linked") {
-		t.Errorf("a link out of the root: %v, want one %s problem", l.Result.Problems, sets.CodeOutsideRoot)
+	if len(l.Result.Problems) != 1 || l.Result.Problems[0].Code != config.CodeOutsideRoot || !strings.HasPrefix(l.Result.Problems[0].File, "linked") {
+		t.Errorf("a link out of the root: %v, want one %s problem", l.Result.Problems, config.CodeOutsideRoot)
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/parallel"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // compiled are the indexes the access diff compiled of the two sides, for the change rules to
@@ -24,7 +24,7 @@ type compiled struct {
 // each instance: the keys of data.permsets.access (the decision rules' effective permissions,
 // with the sets that give them) before and after. Only affected users are evaluated, over models
 // reduced to their holdings, so a small change in a large repository stays small.
-func accessDiff(ctx context.Context, before, after *sets.Model, changes []sets.Change, headInvalid bool) ([]AccessChange, string, compiled, error) {
+func accessDiff(ctx context.Context, before, after *config.Model, changes []config.Change, headInvalid bool) ([]AccessChange, string, compiled, error) {
 	var idx compiled
 	users, all := affectedUsers(before, after, changes)
 	if !all && len(users) == 0 {
@@ -142,27 +142,27 @@ func keysOf(access map[string][]Grant) []string {
 // sets whose grants changed, the users added to or removed from an assignment or role (all of
 // its users when what it gives changed), changed users. A catalog change to what permissions
 // exist or imply can touch everyone (all); descriptions, endpoints and separation rules cannot.
-func affectedUsers(before, after *sets.Model, changes []sets.Change) (map[string]bool, bool) {
+func affectedUsers(before, after *config.Model, changes []config.Change) (map[string]bool, bool) {
 	users := map[string]bool{}
 	grantsChanged := map[string]bool{} // sets
-	whole := map[string]map[string]bool{sets.KindAssignment: {}, sets.KindRole: {}}
+	whole := map[string]map[string]bool{config.KindAssignment: {}, config.KindRole: {}}
 	for _, c := range changes {
 		switch c.Kind {
-		case sets.KindCatalog:
-			if c.Action != sets.ActionChange || slices.ContainsFunc(c.Fields, catalogFieldAffectsAccess) {
+		case config.KindCatalog:
+			if c.Action != config.ActionChange || slices.ContainsFunc(c.Fields, catalogFieldAffectsAccess) {
 				return nil, true
 			}
-		case sets.KindPermissionSet:
-			if c.Action != sets.ActionChange || slices.ContainsFunc(c.Fields, func(f sets.FieldChange) bool {
+		case config.KindPermissionSet:
+			if c.Action != config.ActionChange || slices.ContainsFunc(c.Fields, func(f config.FieldChange) bool {
 				return !slices.Contains([]string{"name", "description", "builtin", "fixed"}, f.Field)
 			}) {
 				grantsChanged[c.ID] = true
 			}
-		case sets.KindUser:
+		case config.KindUser:
 			users[c.ID] = true
-		case sets.KindAssignment, sets.KindRole:
+		case config.KindAssignment, config.KindRole:
 			members := "users"
-			if c.Kind == sets.KindRole {
+			if c.Kind == config.KindRole {
 				members = "members"
 			}
 			for _, f := range c.Fields {
@@ -174,22 +174,22 @@ func affectedUsers(before, after *sets.Model, changes []sets.Change) (map[string
 					whole[c.Kind][c.ID] = true
 				}
 			}
-			if c.Action != sets.ActionChange {
+			if c.Action != config.ActionChange {
 				whole[c.Kind][c.ID] = true
 			}
 		}
 	}
-	for _, m := range []*sets.Model{before, after} {
+	for _, m := range []*config.Model{before, after} {
 		if m == nil {
 			continue
 		}
 		for _, a := range m.Assignments {
-			if whole[sets.KindAssignment][a.ID] || anyOf(a.PermissionSets, grantsChanged) {
+			if whole[config.KindAssignment][a.ID] || anyOf(a.PermissionSets, grantsChanged) {
 				addAll(users, a.Users)
 			}
 		}
 		for _, r := range m.Roles {
-			if whole[sets.KindRole][r.ID] || anyRef(r.PermissionSets, grantsChanged) {
+			if whole[config.KindRole][r.ID] || anyRef(r.PermissionSets, grantsChanged) {
 				addAll(users, r.Members)
 			}
 		}
@@ -199,7 +199,7 @@ func affectedUsers(before, after *sets.Model, changes []sets.Change) (map[string
 
 // catalogFieldAffectsAccess: descriptions, endpoints and separation rules change no one's
 // effective permissions; features, scopes, requires and implies can.
-func catalogFieldAffectsAccess(f sets.FieldChange) bool {
+func catalogFieldAffectsAccess(f config.FieldChange) bool {
 	switch {
 	case strings.HasPrefix(f.Field, "endpoints"), f.Field == "separationOfDuties":
 		return false
@@ -263,7 +263,7 @@ func addAll(set map[string]bool, xs []string) {
 
 // reducedEvaluator compiles the model cut down to the holdings of the given users (every
 // holding when all), and returns the index compiled with it; nil for an empty model.
-func reducedEvaluator(ctx context.Context, m *sets.Model, users map[string]bool, all bool) (*engine.Evaluator, *engine.Index, error) {
+func reducedEvaluator(ctx context.Context, m *config.Model, users map[string]bool, all bool) (*engine.Evaluator, *engine.Index, error) {
 	if m == nil {
 		return nil, nil, nil
 	}
@@ -284,8 +284,8 @@ func reducedEvaluator(ctx context.Context, m *sets.Model, users map[string]bool,
 
 // reduce keeps the catalog, instances and sets, and of assignments, roles and users only what
 // concerns the given users.
-func reduce(m *sets.Model, users map[string]bool) *sets.Model {
-	r := &sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets, Repository: m.Repository}
+func reduce(m *config.Model, users map[string]bool) *config.Model {
+	r := &config.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets, Repository: m.Repository}
 	keep := func(xs []string) []string {
 		var out []string
 		for _, x := range xs {
@@ -321,7 +321,7 @@ func reduce(m *sets.Model, users map[string]bool) *sets.Model {
 // the user's holdings there: each set held with how and until when, the set's grants and
 // whether it is enabled there, and whether the user is suspended. Only the given users (every
 // user when all).
-func holdingSignatures(m *sets.Model, users map[string]bool, all bool) map[string]string {
+func holdingSignatures(m *config.Model, users map[string]bool, all bool) map[string]string {
 	out := map[string]string{}
 	if m == nil {
 		return out
@@ -381,14 +381,14 @@ func unionOf(a, b map[string]string) map[string]bool {
 }
 
 // superuserSets lists the sets that grant *=*.
-func superuserSets(m *sets.Model) map[string]bool {
+func superuserSets(m *config.Model) map[string]bool {
 	out := map[string]bool{}
 	if m == nil {
 		return out
 	}
 	for _, s := range m.Sets {
-		if slices.ContainsFunc(s.Parsed, func(p sets.Permission) bool {
-			return p.Feature == sets.Wildcard && p.Action == sets.Wildcard
+		if slices.ContainsFunc(s.Parsed, func(p config.Permission) bool {
+			return p.Feature == config.Wildcard && p.Action == config.Wildcard
 		}) {
 			out[s.ID] = true
 		}

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/sorted"
-	"github.com/permsets/permsets/sets"
 )
 
 // Actor is who makes a change, as the actor rules (docs/plan.md, Actors) see them: judged
@@ -36,7 +36,7 @@ type ParsedGrant struct {
 
 func parseGrant(text string) ParsedGrant {
 	g := ParsedGrant{Text: text, Objects: []string{}, Scopes: []string{}}
-	p, err := sets.ParsePermission(text)
+	p, err := config.ParsePermission(text)
 	if err != nil {
 		// Grant texts come from the compiled index and always parse; keep the text so the
 		// coverage check fails closed (an unknown feature covers nothing).
@@ -59,7 +59,7 @@ func parseGrant(text string) ParsedGrant {
 // that admin. "id:ID" names a User by id and "email:ADDR" by one of its emails (ignoring case),
 // for people running plan by hand. Validation refuses a login or an email declared by two
 // Users (duplicate-login, duplicate-email), so a value names at most one.
-func FindUser(m *sets.Model, given string) *sets.User {
+func FindUser(m *config.Model, given string) *config.User {
 	if m == nil || given == "" {
 		return nil
 	}
@@ -92,7 +92,7 @@ const (
 
 // resolveActor finds the actor in the base (in the head with bootstrap, when the base is empty)
 // and collects their grants on every instance of the base.
-func resolveActor(ctx context.Context, before, after *sets.Model, given string, bootstrap bool) (*Actor, error) {
+func resolveActor(ctx context.Context, before, after *config.Model, given string, bootstrap bool) (*Actor, error) {
 	a := &Actor{Given: given, Bootstrap: bootstrap, Grants: map[string][]ParsedGrant{}, Superuser: map[string]bool{}}
 	judgedOn := before
 	if bootstrap {

@@ -3,14 +3,14 @@ package plan
 import (
 	"testing"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // TestFindUser: a bare --actor is a forge login and matches logins only; id: and email: name
 // a user by id or email. maria (a system admin) has the login mokafor; whoever owns the forge
 // account "maria" is not her.
 func TestFindUser(t *testing.T) {
-	m := &sets.Model{Users: []*sets.User{ // sorted by id, as a loaded model is
+	m := &config.Model{Users: []*config.User{ // sorted by id, as a loaded model is
 		{ID: "devon", Emails: []string{"devon@example.org"}, Logins: []string{"maria-fan", "id:maria"}},
 		{ID: "maria", Emails: []string{"maria@example.org"}, Logins: []string{"mokafor"}, SystemAdmin: true},
 	}}

@@ -18,8 +18,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 )
 
 // Custom change rules (docs/plan.md, Custom rules): the Rego files of a config repository's policies/
@@ -199,7 +199,7 @@ func LoadCustomRules(fsys fs.FS, label string) (*CustomRules, error) {
 
 // customFiles lists the custom rules files under policies/, sorted.
 func customFiles(fsys fs.FS) ([]string, error) {
-	root := sets.PoliciesDir
+	root := config.PoliciesDir
 	info, err := fs.Lstat(fsys, root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -19,7 +19,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // Custom rules are untrusted code, and OPA has no memory limit of its own: a rule that doubles a
@@ -187,7 +187,7 @@ func customWhere(stderr string, names []string) string {
 	if len(names) == 1 {
 		return names[0]
 	}
-	return fmt.Sprintf("%s/ (%d files)", sets.PoliciesDir, len(names))
+	return fmt.Sprintf("%s/ (%d files)", config.PoliciesDir, len(names))
 }
 
 // customOutOfMemory says whether the child stopped for its memory limit: its watchdog's

@@ -16,7 +16,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // FormatVersion is the version of the plan's JSON shape (schemas/plan.schema.json).
@@ -36,8 +36,8 @@ type Side struct {
 // its files (for the custom rules of its policies/; nil for none).
 type Revision struct {
 	Side
-	Model    *sets.Model
-	Problems []sets.Problem
+	Model    *config.Model
+	Problems []config.Problem
 	FS       fs.FS
 	// Close releases FS, when it holds an open directory; nil or a no-op otherwise.
 	Close func() error `json:"-"`
@@ -49,9 +49,9 @@ type Plan struct {
 	Base          Side   `json:"base"`
 	Head          Side   `json:"head"`
 	// Actor is who the plan judged (the User id, or the --actor value when no User has it).
-	Actor   string         `json:"actor,omitempty"`
-	Changes []sets.Change  `json:"changes"`
-	Access  []AccessChange `json:"access_changes"`
+	Actor   string          `json:"actor,omitempty"`
+	Changes []config.Change `json:"changes"`
+	Access  []AccessChange  `json:"access_changes"`
 	// AccessNote says why the access diff is incomplete, when it is (an invalid head).
 	AccessNote string    `json:"access_note,omitempty"`
 	Deny       []Finding `json:"deny"`
@@ -140,7 +140,7 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 		return nil, fmt.Errorf("the base (%s) has %d problems, the first: %s", base.Ref, len(base.Problems), base.Problems[0].String())
 	}
 	if head.Model == nil {
-		head.Model = &sets.Model{}
+		head.Model = &config.Model{}
 	}
 	now := opts.Now
 	if now.IsZero() {
@@ -152,7 +152,7 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	}
 	start := time.Now()
 	p := &Plan{FormatVersion: FormatVersion, Base: base.Side, Head: head.Side, Deny: []Finding{}, Warn: []Finding{}}
-	p.Changes = sets.Diff(base.Model, head.Model)
+	p.Changes = config.Diff(base.Model, head.Model)
 	log.Debug("plan: diff", "changes", len(p.Changes), "took", time.Since(start))
 	start = time.Now()
 	access, note, idx, err := accessDiff(ctx, base.Model, head.Model, p.Changes, len(head.Problems) > 0)
@@ -187,11 +187,11 @@ func (p *Plan) summarize() {
 	s := Summary{Deny: len(p.Deny), Warn: len(p.Warn)}
 	for _, c := range p.Changes {
 		switch c.Action {
-		case sets.ActionAdd:
+		case config.ActionAdd:
 			s.Add++
-		case sets.ActionChange:
+		case config.ActionChange:
 			s.Change++
-		case sets.ActionRemove:
+		case config.ActionRemove:
 			s.Remove++
 		}
 	}

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
-func load(t *testing.T, dir string) *sets.Model {
+func load(t *testing.T, dir string) *config.Model {
 	t.Helper()
-	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
 	if err != nil || !res.OK() {
 		t.Fatalf("load %s: %v %v", dir, err, res.Problems)
 	}
@@ -60,7 +60,7 @@ func TestAffectedUsers(t *testing.T) {
 			dir := testutil.CopyTree(t, "../examples/nation")
 			tc.change(t, dir)
 			head := load(t, dir)
-			users, all := affectedUsers(base, head, sets.Diff(base, head))
+			users, all := affectedUsers(base, head, config.Diff(base, head))
 			if all != tc.all || !slices.Equal(sorted.Keys(users), tc.users) && !(len(users) == 0 && tc.users == nil) {
 				t.Errorf("affected %v (all %v), want %v (all %v)", sorted.Keys(users), all, tc.users, tc.all)
 			}
@@ -109,7 +109,7 @@ func TestMarkdownEscapesConfigText(t *testing.T) {
 
 // TestComputeRefusesAnInvalidBase: a base that does not validate cannot be planned against.
 func TestComputeRefusesAnInvalidBase(t *testing.T) {
-	base := &Revision{Side: Side{Ref: "live"}, Problems: []sets.Problem{{File: "x.yaml", Pos: sets.Pos{Line: 1, Col: 1}, Code: "unknown-kind", Message: "no"}}}
+	base := &Revision{Side: Side{Ref: "live"}, Problems: []config.Problem{{File: "x.yaml", Pos: config.Pos{Line: 1, Col: 1}, Code: "unknown-kind", Message: "no"}}}
 	if _, err := Compute(context.Background(), base, &Revision{}, Options{}); err == nil || !strings.Contains(err.Error(), "x.yaml:1") {
 		t.Errorf("err %v", err)
 	}

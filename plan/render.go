@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/textfmt"
-	"github.com/permsets/permsets/sets"
 )
 
 // SummaryLine is the plan's one-line summary, in the Terraform tradition.
@@ -33,16 +33,16 @@ func verb(n int, one, many string) string {
 	return fmt.Sprintf("%d users %s", n, many)
 }
 
-var actionSigns = map[string]string{sets.ActionAdd: "+", sets.ActionChange: "~", sets.ActionRemove: "-"}
+var actionSigns = map[string]string{config.ActionAdd: "+", config.ActionChange: "~", config.ActionRemove: "-"}
 
 // sign is a change's +, ~ or -, coloured green, yellow or red.
 func sign(c textfmt.Painter, action string) string {
-	code := map[string]string{sets.ActionAdd: "32", sets.ActionChange: "33", sets.ActionRemove: "31"}[action]
+	code := map[string]string{config.ActionAdd: "32", config.ActionChange: "33", config.ActionRemove: "31"}[action]
 	return c.Paint(code, actionSigns[action])
 }
 
 // where is an object's file:line in a change (the head's, or the base's when removed).
-func where(ch sets.Change) string {
+func where(ch config.Change) string {
 	src := ch.After
 	if src == nil {
 		src = ch.Before
@@ -55,7 +55,7 @@ func where(ch sets.Change) string {
 
 // listChange splits a change of a list of strings (permissions, users, instances) into what
 // it adds and removes, which reads better than two whole lists.
-func listChange(f sets.FieldChange) (added, removed []string, ok bool) {
+func listChange(f config.FieldChange) (added, removed []string, ok bool) {
 	strs := func(v any) ([]string, bool) {
 		if v == nil {
 			return nil, true

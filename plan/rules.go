@@ -11,8 +11,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 )
 
 // DataRoot is where the rules find the two models: data.permsets_plan.
@@ -24,7 +24,7 @@ func judge(ctx context.Context, base, head *Revision, p *Plan, actor *Actor, now
 	before, after, problems := base.Model, head.Model, head.Problems
 	touched := map[string]bool{}
 	for _, c := range p.Changes {
-		if c.Kind == sets.KindPermissionSet {
+		if c.Kind == config.KindPermissionSet {
 			touched[c.ID] = true
 		}
 	}
@@ -144,8 +144,8 @@ func roundTrip(v any) (any, error) {
 
 // ruleInput is the rules' input: the changes with the objects they concern, the access
 // changes, and the head's problems.
-func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, actor *Actor) (map[string]any, error) {
-	objects := func(m *sets.Model) map[string]map[string]any {
+func ruleInput(before, after *config.Model, p *Plan, problems []config.Problem, actor *Actor) (map[string]any, error) {
+	objects := func(m *config.Model) map[string]map[string]any {
 		out := map[string]map[string]any{}
 		if m == nil {
 			return out
@@ -157,25 +157,25 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 			out[kind][id] = v
 		}
 		for _, x := range m.Sets {
-			add(sets.KindPermissionSet, x.ID, x)
+			add(config.KindPermissionSet, x.ID, x)
 		}
 		for _, x := range m.Roles {
-			add(sets.KindRole, x.ID, x)
+			add(config.KindRole, x.ID, x)
 		}
 		for _, x := range m.Assignments {
-			add(sets.KindAssignment, x.ID, x)
+			add(config.KindAssignment, x.ID, x)
 		}
 		for _, x := range m.Instances {
-			add(sets.KindInstance, x.ID, x)
+			add(config.KindInstance, x.ID, x)
 		}
 		for _, x := range m.Users {
-			add(sets.KindUser, x.ID, x)
+			add(config.KindUser, x.ID, x)
 		}
 		if m.Catalog != nil {
-			add(sets.KindCatalog, "catalog", m.Catalog)
+			add(config.KindCatalog, "catalog", m.Catalog)
 		}
 		if m.Repository != nil {
-			add(sets.KindRepository, "repository", m.Repository)
+			add(config.KindRepository, "repository", m.Repository)
 		}
 		return out
 	}
@@ -198,7 +198,7 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 	probs := make([]map[string]any, 0, len(problems))
 	for _, pr := range problems {
 		e := map[string]any{"file": pr.File, "line": pr.Line, "column": pr.Col, "code": pr.Code, "message": pr.Message}
-		if id, ok := strings.CutPrefix(pr.Object, sets.ObjectRef(sets.KindPermissionSet, "")); ok && pr.Code == sets.CodeUnknownSet {
+		if id, ok := strings.CutPrefix(pr.Object, config.ObjectRef(config.KindPermissionSet, "")); ok && pr.Code == config.CodeUnknownSet {
 			e["set"] = id
 		}
 		probs = append(probs, e)
@@ -232,11 +232,11 @@ func ruleInput(before, after *sets.Model, p *Plan, problems []sets.Problem, acto
 // grant, the catalog's separation rules and requirements, lint thresholds, which sets are
 // assigned, and who references the touched sets. idx is the model's index when the access diff
 // compiled it (its catalog and sets are the model's whole); nil to compile what is needed here.
-func sideDocument(m *sets.Model, touched map[string]bool, idx *engine.Index) (map[string]any, error) {
+func sideDocument(m *config.Model, touched map[string]bool, idx *engine.Index) (map[string]any, error) {
 	side := map[string]any{
 		"present":    m != nil,
 		"catalog":    nil,
-		"repository": map[string]any{"expiringWithinNs": sets.DefaultExpiringWithin.Nanoseconds(), "setIdPattern": "", "setNamePattern": ""},
+		"repository": map[string]any{"expiringWithinNs": config.DefaultExpiringWithin.Nanoseconds(), "setIdPattern": "", "setNamePattern": ""},
 		"instances":  map[string]any{},
 		"sets":       map[string]any{},
 		"assigned":   map[string]any{},
@@ -251,12 +251,12 @@ func sideDocument(m *sets.Model, touched map[string]bool, idx *engine.Index) (ma
 	// anyway, and the rules go without the expanded grants.
 	if idx == nil {
 		var err error
-		if idx, err = engine.Compile(&sets.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets}); err != nil {
+		if idx, err = engine.Compile(&config.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets}); err != nil {
 			idx = nil
 		}
 	}
 	if c := m.Catalog; c != nil {
-		src := sets.Source{}
+		src := config.Source{}
 		if len(c.Sources) > 0 {
 			src = c.Sources[0]
 		}
@@ -306,7 +306,7 @@ func sideDocument(m *sets.Model, touched map[string]bool, idx *engine.Index) (ma
 		for _, s := range a.PermissionSets {
 			assigned[s] = true
 			if touched[s] {
-				refs[s] = append(refs[s], map[string]any{"kind": sets.KindAssignment, "id": a.ID, "instance": a.Instance,
+				refs[s] = append(refs[s], map[string]any{"kind": config.KindAssignment, "id": a.ID, "instance": a.Instance,
 					"file": a.Source.File, "line": a.Source.Line, "users": a.Users})
 			}
 		}
@@ -316,7 +316,7 @@ func sideDocument(m *sets.Model, touched map[string]bool, idx *engine.Index) (ma
 			inst, s, _ := strings.Cut(ref, "/")
 			assigned[s] = true
 			if touched[s] {
-				refs[s] = append(refs[s], map[string]any{"kind": sets.KindRole, "id": r.ID, "instance": inst,
+				refs[s] = append(refs[s], map[string]any{"kind": config.KindRole, "id": r.ID, "instance": inst,
 					"file": r.Source.File, "line": r.Source.Line, "users": r.Members})
 			}
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/source"
 )
 
@@ -447,7 +447,7 @@ func TestSymlinks(t *testing.T) {
 	}
 
 	// The loader reports the escaping links as outside-root and reads the others.
-	res, err := sets.Load(context.Background(), fsys, sets.Options{})
+	res, err := config.Load(context.Background(), fsys, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,13 +456,13 @@ func TestSymlinks(t *testing.T) {
 		codes[p.File] = p.Code
 	}
 	for _, name := range []string{"above.yaml", "outside.yaml", "passwd.yaml", "viadir.yaml"} {
-		if codes[name] != sets.CodeOutsideRoot {
-			t.Errorf("%s: problem %q, want %s", name, codes[name], sets.CodeOutsideRoot)
+		if codes[name] != config.CodeOutsideRoot {
+			t.Errorf("%s: problem %q, want %s", name, codes[name], config.CodeOutsideRoot)
 		}
 	}
 	for _, name := range []string{"dirlink"} {
-		if codes[name] != sets.CodeNotRegularFile {
-			t.Errorf("%s: problem %q, want %s", name, codes[name], sets.CodeNotRegularFile)
+		if codes[name] != config.CodeNotRegularFile {
+			t.Errorf("%s: problem %q, want %s", name, codes[name], config.CodeNotRegularFile)
 		}
 	}
 }
@@ -504,11 +504,11 @@ func TestSubmodule(t *testing.T) {
 	if err := fstest.TestFS(fsys, "a.yaml", "vendor.yaml"); err != nil {
 		t.Error(err)
 	}
-	res, err := sets.Load(context.Background(), fsys, sets.Options{})
+	res, err := config.Load(context.Background(), fsys, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Problems) == 0 || res.Problems[len(res.Problems)-1].File != "vendor.yaml" || res.Problems[len(res.Problems)-1].Code != sets.CodeNotRegularFile {
+	if len(res.Problems) == 0 || res.Problems[len(res.Problems)-1].File != "vendor.yaml" || res.Problems[len(res.Problems)-1].Code != config.CodeNotRegularFile {
 		t.Errorf("problems = %v, want not-regular-file for vendor.yaml", res.Problems)
 	}
 }
@@ -547,7 +547,7 @@ func TestLazyBlobs(t *testing.T) {
 	r := newRepo(t)
 	r.write(map[string]string{
 		"small.yaml": "apiVersion: permsets/v1\nkind: Instance\nid: prod\n",
-		"huge.yaml":  strings.Repeat("#", sets.MaxFileSize+1),
+		"huge.yaml":  strings.Repeat("#", config.MaxFileSize+1),
 	})
 	c := r.commit("huge")
 	cs := &countingStorer{Storer: r.repo.Storer}
@@ -570,8 +570,8 @@ func TestLazyBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Size() != sets.MaxFileSize+1 {
-		t.Errorf("size = %d, want %d", info.Size(), sets.MaxFileSize+1)
+	if info.Size() != config.MaxFileSize+1 {
+		t.Errorf("size = %d, want %d", info.Size(), config.MaxFileSize+1)
 	}
 	if cs.blobs.Load() != 0 {
 		t.Errorf("%d blobs fetched before the first Read, want 0", cs.blobs.Load())
@@ -585,11 +585,11 @@ func TestLazyBlobs(t *testing.T) {
 		t.Errorf("read after close: %v, want closed", err)
 	}
 	cs.blobs.Store(0)
-	res, err := sets.Load(context.Background(), fsys, sets.Options{})
+	res, err := config.Load(context.Background(), fsys, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Problems) != 1 || res.Problems[0].File != "huge.yaml" || res.Problems[0].Code != sets.CodeFileTooLarge {
+	if len(res.Problems) != 1 || res.Problems[0].File != "huge.yaml" || res.Problems[0].Code != config.CodeFileTooLarge {
 		t.Errorf("problems = %v, want file-too-large for huge.yaml", res.Problems)
 	}
 	if cs.blobs.Load() != 1 {
@@ -652,7 +652,7 @@ func TestLoadAtRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := sets.Load(ctx, rev.FS, sets.Options{Workers: 4})
+	res, err := config.Load(ctx, rev.FS, config.Options{Workers: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,11 +664,11 @@ func TestLoadAtRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = sets.Load(ctx, rev.FS, sets.Options{Workers: 4})
+	res, err = config.Load(ctx, rev.FS, config.Options{Workers: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sets.Problem{File: "assignments/staff.yaml", Pos: sets.Pos{Line: 8, Col: 5}, Code: sets.CodeUnknownSet, Object: "PermissionSet/finance"}
+	want := config.Problem{File: "assignments/staff.yaml", Pos: config.Pos{Line: 8, Col: 5}, Code: config.CodeUnknownSet, Object: "PermissionSet/finance"}
 	if len(res.Problems) != 1 {
 		t.Fatalf("at HEAD: problems %v, want one %s", res.Problems, want.Code)
 	}
@@ -687,7 +687,7 @@ func TestLoadAtRevision(t *testing.T) {
 	if dir.Commit != "" || dir.Ref != "" {
 		t.Errorf("Dir revision = %+v, want no commit or ref", dir)
 	}
-	res, err = sets.Load(ctx, dir.FS, sets.Options{})
+	res, err = config.Load(ctx, dir.FS, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -728,7 +728,7 @@ func TestPackedRepository(t *testing.T) {
 	if rev.Commit != c.String() {
 		t.Errorf("commit = %s, want %s", rev.Commit, c)
 	}
-	res, err := sets.Load(context.Background(), rev.FS, sets.Options{Workers: 8})
+	res, err := config.Load(context.Background(), rev.FS, config.Options{Workers: 8})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/credentials"
 	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/plan"
 	"github.com/permsets/permsets/publish"
-	"github.com/permsets/permsets/sets"
 )
 
 type applyOptions struct {
@@ -146,7 +146,7 @@ func runApply(ctx context.Context, g *globals, dir string, o *applyOptions) erro
 // planCommits plans the head commit against the base commit ("" for an empty base), both read
 // from Git, as apply does.
 func planCommits(ctx context.Context, g *globals, dir, base, baseName, head, actor string, bootstrap bool) (*plan.Plan, error) {
-	cache := sets.NewCache()
+	cache := config.NewCache()
 	spec, ref := load.Spec{Empty: true}, "empty"
 	if base != "" {
 		spec, ref = load.Spec{Dir: dir, Rev: base}, baseName

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permsets/permsets/audit"
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/textfmt"
-	"github.com/permsets/permsets/sets"
 )
 
 type auditOptions struct {
@@ -57,7 +57,7 @@ Findings are not errors: exit code 0 when the report is written, 1 on config pro
 				opts.Now, opts.NowFrom = t, audit.NowFromFlag
 			}
 			if o.expiringWithin != "" {
-				d, err := sets.ParseDuration(o.expiringWithin)
+				d, err := config.ParseDuration(o.expiringWithin)
 				if err != nil || d <= 0 {
 					return usageError(fmt.Errorf("--expiring-within %q is not a duration (like 14d, 36h or 1d12h)", o.expiringWithin))
 				}
@@ -116,7 +116,7 @@ Findings are not errors: exit code 0 when the report is written, 1 on config pro
 // loadAuditModel loads the config as loadConfig does, without compiling a bundle (the audit
 // reads the compiled index itself). With a revision it fills in the commit, and the commit's
 // time as the report's time when --now was not given.
-func (g *globals) loadAuditModel(ctx context.Context, dir, rev string, opts *audit.Options) (*sets.Model, error) {
+func (g *globals) loadAuditModel(ctx context.Context, dir, rev string, opts *audit.Options) (*config.Model, error) {
 	l, err := g.loadModel(ctx, dir, rev, false)
 	if err != nil {
 		return nil, err

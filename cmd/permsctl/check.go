@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/textfmt"
-	"github.com/permsets/permsets/sets"
 )
 
 type checkOptions struct {
@@ -126,14 +126,14 @@ func addResource(in map[string]any, raw string) error {
 
 // checkPermissionArg accepts feature=action: arguments belong in --resource.
 func checkPermissionArg(raw string) error {
-	p, err := sets.ParsePermission(raw)
+	p, err := config.ParsePermission(raw)
 	if err != nil {
 		return err
 	}
 	if len(p.Args) > 0 {
 		return fmt.Errorf("%q: ask for %s and give the object or scope as --resource, e.g. --resource '{\"id\": \"staffer\"}'", raw, p.Key())
 	}
-	if p.Feature == sets.Wildcard || p.Action == sets.Wildcard {
+	if p.Feature == config.Wildcard || p.Action == config.Wildcard {
 		return fmt.Errorf("%q: ask about one feature and one action, not a wildcard", raw)
 	}
 	return nil

@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/load"
-	"github.com/permsets/permsets/sets"
 )
 
 // loaded is a config revision loaded, checked and compiled.
 type loaded struct {
-	result    *sets.Result
+	result    *config.Result
 	bundle    *engine.Bundle
 	evaluator *engine.Evaluator
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/edit"
-	"github.com/permsets/permsets/sets"
 )
 
 // maxSetName is the longest set name the schema allows, in characters.
@@ -76,9 +76,9 @@ writes it and says so: enforcing limits is plan's job.`,
 			if err != nil {
 				return failf("%v", err)
 			}
-			after, err := g.applyChange(cmd, dir, fileChange{path: path, data: data}, func(m *sets.Model) error {
+			after, err := g.applyChange(cmd, dir, fileChange{path: path, data: data}, func(m *config.Model) error {
 				if s := m.Set(id); s == nil || !slices.Equal(s.Instances, src.Instances) || !slices.Equal(s.Permissions, src.Permissions) {
-					return fmt.Errorf("%s would not be loaded as the copy (a hidden directory or %s excludes it)", path, sets.IgnoreFile)
+					return fmt.Errorf("%s would not be loaded as the copy (a hidden directory or %s excludes it)", path, config.IgnoreFile)
 				}
 				return nil
 			})
@@ -95,7 +95,7 @@ writes it and says so: enforcing limits is plan's job.`,
 }
 
 // fileOrder returns values in the order of their positions in the file (the model sorts them).
-func fileOrder(values []string, at []sets.Pos) []string {
+func fileOrder(values []string, at []config.Pos) []string {
 	idx := make([]int, len(values))
 	for i := range idx {
 		idx[i] = i

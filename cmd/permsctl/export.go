@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // exportDoc is one permission set as `permsctl export` writes it and `permsctl import` reads it
@@ -98,4 +98,4 @@ func exportSet(l *loaded, id, instance string) (*exportDoc, error) {
 }
 
 // setAt names where a set is declared, as file:line.
-func setAt(s *sets.PermissionSet) string { return fmt.Sprintf("%s:%d", s.Source.File, s.Source.Line) }
+func setAt(s *config.PermissionSet) string { return fmt.Sprintf("%s:%d", s.Source.File, s.Source.Line) }

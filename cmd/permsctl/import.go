@@ -16,9 +16,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/edit"
 	"github.com/permsets/permsets/schemas"
-	"github.com/permsets/permsets/sets"
 )
 
 // Limits of an export file read by import.
@@ -121,9 +121,9 @@ func runImport(cmd *cobra.Command, g *globals, doc *exportDoc, file string, o *i
 		if err != nil {
 			return failf("%v", err)
 		}
-		after, err := g.applyChange(cmd, dir, fileChange{path: path, data: data}, func(m *sets.Model) error {
+		after, err := g.applyChange(cmd, dir, fileChange{path: path, data: data}, func(m *config.Model) error {
 			if s := m.Set(id); s == nil || !slices.Equal(s.Instances, []string{inst}) {
-				return fmt.Errorf("%s would not be loaded (a hidden directory or %s excludes it)", path, sets.IgnoreFile)
+				return fmt.Errorf("%s would not be loaded (a hidden directory or %s excludes it)", path, config.IgnoreFile)
 			}
 			return nil
 		})
@@ -162,7 +162,7 @@ func runImport(cmd *cobra.Command, g *globals, doc *exportDoc, file string, o *i
 	if err != nil {
 		return failf("%s:%d: cannot add instance %s to set %s: %v; add it by hand", path, existing.Source.Line, inst, id, err)
 	}
-	after, err := g.applyChange(cmd, dir, fileChange{path: path, data: data, previous: src}, func(m *sets.Model) error {
+	after, err := g.applyChange(cmd, dir, fileChange{path: path, data: data, previous: src}, func(m *config.Model) error {
 		if s := m.Set(id); s == nil || !slices.Contains(s.Instances, inst) {
 			return fmt.Errorf("set %s is not on instance %s after the edit of %s", id, inst, path)
 		}
@@ -186,7 +186,7 @@ func failf(format string, args ...any) error {
 // conventionalPath is where permsctl init, import and duplicate put a set: sets/INSTANCE/ID.yaml.
 func conventionalPath(instance, id string) string { return "sets/" + instance + "/" + id + ".yaml" }
 
-func instanceList(m *sets.Model) string {
+func instanceList(m *config.Model) string {
 	var ids []string
 	for _, in := range m.Instances {
 		ids = append(ids, in.ID)
@@ -198,7 +198,7 @@ func instanceList(m *sets.Model) string {
 }
 
 // nameTaken returns a set other than except on instance whose name equals name, ignoring case.
-func nameTaken(m *sets.Model, name, instance, except string) *sets.PermissionSet {
+func nameTaken(m *config.Model, name, instance, except string) *config.PermissionSet {
 	for _, s := range m.Sets {
 		if s.ID != except && slices.Contains(s.Instances, instance) && strings.EqualFold(s.Name, name) {
 			return s
@@ -211,7 +211,7 @@ func nameTaken(m *sets.Model, name, instance, except string) *sets.PermissionSet
 func canonicalPermissions(raw []string) ([]string, error) {
 	out := make([]string, 0, len(raw))
 	for i, r := range raw {
-		p, err := sets.ParsePermission(r)
+		p, err := config.ParsePermission(r)
 		if err != nil {
 			return nil, fmt.Errorf("permissions[%d]: %v", i, err)
 		}
@@ -223,7 +223,7 @@ func canonicalPermissions(raw []string) ([]string, error) {
 
 // contentDiff names what differs between a set and an export ("" when nothing does). The model
 // holds permissions canonical and sorted, as perms is.
-func contentDiff(s *sets.PermissionSet, doc *exportDoc, perms []string) string {
+func contentDiff(s *config.PermissionSet, doc *exportDoc, perms []string) string {
 	var diff []string
 	if s.Name != doc.Name {
 		diff = append(diff, fmt.Sprintf("name (%q, the file has %q)", s.Name, doc.Name))

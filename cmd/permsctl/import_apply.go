@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/edit"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 )
 
 // fileChange is the one config file import or duplicate writes.
@@ -33,7 +33,7 @@ var afterWrite func(dir string)
 //     the previous content is put back (a new file is removed) and the command fails.
 //
 // It returns the model after the change.
-func (g *globals) applyChange(cmd *cobra.Command, dir string, c fileChange, check func(*sets.Model) error) (*sets.Model, error) {
+func (g *globals) applyChange(cmd *cobra.Command, dir string, c fileChange, check func(*config.Model) error) (*config.Model, error) {
 	ctx := cmd.Context()
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -48,7 +48,7 @@ func (g *globals) applyChange(cmd *cobra.Command, dir string, c fileChange, chec
 			return nil, failf("%s already exists; nothing written (choose another id, or move that file)", c.path)
 		}
 	}
-	res, err := sets.Load(ctx, edit.Overlay(root.FS(), map[string][]byte{c.path: c.data}), sets.Options{})
+	res, err := config.Load(ctx, edit.Overlay(root.FS(), map[string][]byte{c.path: c.data}), config.Options{})
 	if err != nil {
 		return nil, failf("%v", err)
 	}
@@ -74,7 +74,7 @@ func (g *globals) applyChange(cmd *cobra.Command, dir string, c fileChange, chec
 	if afterWrite != nil {
 		afterWrite(dir)
 	}
-	after, err := sets.LoadDir(ctx, dir, sets.Options{})
+	after, err := config.LoadDir(ctx, dir, config.Options{})
 	if err == nil {
 		err = g.verify(after, check)
 	}
@@ -89,7 +89,7 @@ func (g *globals) applyChange(cmd *cobra.Command, dir string, c fileChange, chec
 
 // verify prints a load's problems and fails when it has any, when the model does not compile,
 // or when check fails.
-func (g *globals) verify(res *sets.Result, check func(*sets.Model) error) error {
+func (g *globals) verify(res *config.Result, check func(*config.Model) error) error {
 	if !res.OK() {
 		for _, p := range res.Problems {
 			fmt.Fprintln(g.stderr, p.String())
@@ -105,7 +105,7 @@ func (g *globals) verify(res *sets.Result, check func(*sets.Model) error) error 
 // limitHints says on stderr when plan will deny a new or changed set because of an instance's
 // limits. Enforcing them is plan's job (custom-set-limit, set-not-editable), not the authoring
 // commands': the hint only saves a round trip.
-func (g *globals) limitHints(m *sets.Model, id string, builtin bool, instances []string) {
+func (g *globals) limitHints(m *config.Model, id string, builtin bool, instances []string) {
 	for _, inst := range instances {
 		in := m.Instance(inst)
 		if in == nil || in.Limits == nil {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/load"
 	"github.com/permsets/permsets/plan"
-	"github.com/permsets/permsets/sets"
 	"github.com/permsets/permsets/source"
 )
 
@@ -109,7 +109,7 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 			return nil, usageError(fmt.Errorf("--bootstrap is for the first change, over an empty base: pass --base empty (live exists, or another base was given)"))
 		}
 	}
-	cache := sets.NewCache()
+	cache := config.NewCache()
 	start := time.Now()
 	base := o.base
 	if o.bootstrap {
@@ -140,7 +140,7 @@ func runPlan(ctx context.Context, g *globals, dir string, o *planOptions) (*plan
 
 // loadBase loads --base: "empty", a directory (relative to -C, as every path is), or a Git
 // revision (default: live).
-func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (*plan.Revision, error) {
+func loadBase(ctx context.Context, dir, base, chdir string, cache *config.Cache) (*plan.Revision, error) {
 	if base == "empty" {
 		l, err := loadSide(ctx, load.Spec{Empty: true}, "", cache)
 		if err != nil {
@@ -178,7 +178,7 @@ func loadBase(ctx context.Context, dir, base, chdir string, cache *sets.Cache) (
 
 // loadSide loads one side of a plan (load.Load, with its revision digest when it is valid),
 // parsing with the plan's cache; label, when there is one, starts the errors of the load.
-func loadSide(ctx context.Context, spec load.Spec, label string, cache *sets.Cache) (*load.Loaded, error) {
+func loadSide(ctx context.Context, spec load.Spec, label string, cache *config.Cache) (*load.Loaded, error) {
 	l, err := load.Load(ctx, spec, load.Options{Cache: cache, Revision: true})
 	if err != nil {
 		if label != "" {

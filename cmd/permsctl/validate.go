@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/textfmt"
 	"github.com/permsets/permsets/load"
-	"github.com/permsets/permsets/sets"
 )
 
 // FormatVersion is the version of every JSON output's shape.
@@ -50,7 +50,7 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
 			if res.OK() {
 				// Compile too: what validates must also build.
 				if _, err := engine.Compile(res.Model); err != nil {
-					res.Problems = append(res.Problems, sets.Problem{File: ".", Code: "compile", Message: err.Error()})
+					res.Problems = append(res.Problems, config.Problem{File: ".", Code: "compile", Message: err.Error()})
 				}
 			}
 			var werr error
@@ -99,7 +99,7 @@ type instanceSummary struct {
 	Holders       int      `json:"holders"`
 }
 
-func summarize(res *sets.Result) summary {
+func summarize(res *config.Result) summary {
 	m := res.Model
 	s := summary{Files: res.Files, Documents: res.Documents, Instances: len(m.Instances), Sets: len(m.Sets),
 		Roles: len(m.Roles), Users: len(m.Users), Assignments: len(m.Assignments), PerInstance: []instanceSummary{}}
@@ -151,7 +151,7 @@ func summarize(res *sets.Result) summary {
 	return s
 }
 
-func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) error {
+func writeValidateText(stdout, stderr io.Writer, dir string, res *config.Result) error {
 	c := newColors(stdout)
 	for _, p := range res.Problems {
 		if _, err := fmt.Fprintln(stdout, problemLine(c, p)); err != nil {
@@ -196,17 +196,17 @@ func writeValidateText(stdout, stderr io.Writer, dir string, res *sets.Result) e
 }
 
 type validateOutput struct {
-	FormatVersion string         `json:"format_version"`
-	Root          string         `json:"root"`
-	Valid         bool           `json:"valid"`
-	Problems      []sets.Problem `json:"problems"`
-	Summary       summary        `json:"summary"`
+	FormatVersion string           `json:"format_version"`
+	Root          string           `json:"root"`
+	Valid         bool             `json:"valid"`
+	Problems      []config.Problem `json:"problems"`
+	Summary       summary          `json:"summary"`
 }
 
-func writeValidateJSON(w io.Writer, dir string, res *sets.Result) error {
+func writeValidateJSON(w io.Writer, dir string, res *config.Result) error {
 	out := validateOutput{FormatVersion: FormatVersion, Root: dir, Valid: res.OK(), Problems: res.Problems, Summary: summarize(res)}
 	if out.Problems == nil {
-		out.Problems = []sets.Problem{}
+		out.Problems = []config.Problem{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -228,7 +228,7 @@ func newColors(w io.Writer) textfmt.Painter {
 
 // problem is a problem's line, its config text made safe for a terminal (textfmt.Terminal)
 // before the code is coloured.
-func problemLine(c textfmt.Painter, p sets.Problem) string {
+func problemLine(c textfmt.Painter, p config.Problem) string {
 	line := textfmt.Terminal(p.String())
 	if !c.On {
 		return line

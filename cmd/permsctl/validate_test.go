@@ -45,7 +45,7 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	}{
 		{"valid example", "validate.schema.json", []string{"validate", nation}, exitOK},
 		{"problems", "validate.schema.json", []string{"validate", broken}, exitProblems},
-		{"dangling references", "validate.schema.json", []string{"validate", "../../sets/testdata/bad/dangling"}, exitProblems},
+		{"dangling references", "validate.schema.json", []string{"validate", "../../config/testdata/bad/dangling"}, exitProblems},
 		{"check allow", "check.schema.json", []string{"-C", nation, "check", "--user", "alice", "--instance", "campaign", "finances=export"}, exitOK},
 		{"check deny", "check.schema.json", []string{"-C", nation, "check", "--user", "alice", "--instance", "hq", "finances=export"}, exitDenied},
 		{"effective", "effective.schema.json", []string{"-C", nation, "effective", "--user", "priya", "--instance", "campaign"}, exitOK},

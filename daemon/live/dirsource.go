@@ -16,7 +16,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // DefaultDebounce is how long a DirSource waits for a burst of changes to settle.
@@ -113,7 +113,7 @@ func (s *DirSource) String() string { return "dir " + s.dir }
 // Dir is the absolute path of the root.
 func (s *DirSource) Dir() string { return s.dir }
 
-// Open opens the root confined with os.Root, as sets.LoadDir does: a symbolic link that leads
+// Open opens the root confined with os.Root, as config.LoadDir does: a symbolic link that leads
 // out of the tree is refused by the loader. The commit is "" (a working tree has none).
 func (s *DirSource) Open(ctx context.Context) (fs.FS, string, io.Closer, error) {
 	if err := ctx.Err(); err != nil {
@@ -255,7 +255,7 @@ func (s *DirSource) handle(ev fsnotify.Event) bool {
 
 // relevant reports whether a change at rel (absolute path p) may change what the loader reads.
 func relevant(rel, p string) bool {
-	if !hiddenPath(rel) || rel == sets.IgnoreFile {
+	if !hiddenPath(rel) || rel == config.IgnoreFile {
 		return true
 	}
 	if !strings.ContainsRune(rel, filepath.Separator) {

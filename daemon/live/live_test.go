@@ -20,10 +20,10 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
 const example = "../../examples/nation"
@@ -155,7 +155,7 @@ func (h *harness) waitGeneration(gen uint64) time.Duration {
 // expectedRevision is the revision of the directory's current content, loaded afresh.
 func expectedRevision(t *testing.T, dir string) string {
 	t.Helper()
-	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -867,9 +867,9 @@ func TestLoadOnceCancelled(t *testing.T) {
 }
 
 func TestProblemsError(t *testing.T) {
-	var ps []sets.Problem
+	var ps []config.Problem
 	for i := range 7 {
-		ps = append(ps, sets.Problem{File: "users/x.yaml", Pos: sets.Pos{Line: i + 1, Col: 3}, Code: "schema", Message: "bad"})
+		ps = append(ps, config.Problem{File: "users/x.yaml", Pos: config.Pos{Line: i + 1, Col: 3}, Code: "schema", Message: "bad"})
 	}
 	got := (&ProblemsError{Problems: ps}).Error()
 	want := "invalid config: 7 problems: users/x.yaml:1:3: schema: bad; users/x.yaml:2:3: schema: bad; " +
@@ -901,7 +901,7 @@ func TestRelevant(t *testing.T) {
 	for rel, want := range map[string]bool{
 		"users/sam.yaml":         true,
 		"README.md":              true,
-		sets.IgnoreFile:          true,
+		config.IgnoreFile:        true,
 		"users/.sam.yaml.swp":    false,
 		".git/index":             false,
 		"users/.hidden/x.yaml":   false,

@@ -21,9 +21,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
-	"github.com/permsets/permsets/sets"
 )
 
 // A Source produces revisions to load: a change notification channel and a way to open the
@@ -74,7 +74,7 @@ type Reloader struct {
 	trigger chan struct{} // capacity 1: Trigger coalesces
 
 	mu         sync.Mutex // held for a whole load: loads never overlap
-	cache      *sets.Cache
+	cache      *config.Cache
 	compiler   *engine.Compiler // reuses the instances and sets a change did not touch
 	generation uint64           // the last generation published by this reloader
 	lastErr    string           // the error last logged; "" after a good load
@@ -100,7 +100,7 @@ func NewReloader(o Options) *Reloader {
 		persist:  o.Persist,
 		onReload: o.OnReload,
 		trigger:  make(chan struct{}, 1),
-		cache:    sets.NewCache(),
+		cache:    config.NewCache(),
 		compiler: &engine.Compiler{},
 	}
 	st := r.state.Status()
@@ -168,7 +168,7 @@ const maxListed = 5
 
 // ProblemsError is the error of a load whose config has problems.
 type ProblemsError struct {
-	Problems []sets.Problem // sorted, as the loader returns them
+	Problems []config.Problem // sorted, as the loader returns them
 }
 
 // Error lists the first problems as file:line:col: code: message, and how many there are.
@@ -288,11 +288,11 @@ func (r *Reloader) load(ctx context.Context) (snap *snapshot.Snapshot, sourceOK 
 		return nil, false, fmt.Errorf("open %s: %w", r.src, err)
 	}
 	opened = true
-	res, err := func() (*sets.Result, error) {
+	res, err := func() (*config.Result, error) {
 		if closer != nil {
 			defer closer.Close()
 		}
-		return sets.Load(ctx, fsys, sets.Options{Cache: r.cache})
+		return config.Load(ctx, fsys, config.Options{Cache: r.cache})
 	}()
 	if err != nil {
 		return nil, true, err

@@ -14,11 +14,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/daemon/decisionlog"
 	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
 // compiled is one example compiled once per test binary.
@@ -39,7 +39,7 @@ func (c *compiled) get(t testing.TB, dir func(testing.TB) string) (*engine.Bundl
 	t.Helper()
 	c.once.Do(func() {
 		ctx := context.Background()
-		res, err := sets.LoadDir(ctx, dir(t), sets.Options{})
+		res, err := config.LoadDir(ctx, dir(t), config.Options{})
 		if err != nil {
 			c.err = err
 			return
@@ -62,7 +62,7 @@ func (c *compiled) get(t testing.TB, dir func(testing.TB) string) (*engine.Bundl
 	return c.bundle, c.eval, c.counts
 }
 
-type loadError struct{ problems []sets.Problem }
+type loadError struct{ problems []config.Problem }
 
 func (e *loadError) Error() string {
 	var b strings.Builder

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 // small is a repository small enough for every test run, yet with several files per kind,
@@ -454,7 +454,7 @@ func TestLoads(t *testing.T) {
 	dir := t.TempDir()
 	o := small(dir)
 	st := generate(t, o)
-	res, err := sets.LoadDir(context.Background(), dir, sets.Options{})
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
 	if err != nil {
 		t.Fatalf("LoadDir: %v", err)
 	}

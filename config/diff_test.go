@@ -1,4 +1,4 @@
-package sets_test
+package config_test
 
 import (
 	"encoding/json"
@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
 func TestDiff(t *testing.T) {
@@ -43,10 +43,10 @@ func TestDiff(t *testing.T) {
 			if !after.OK() {
 				t.Fatal(after.Problems)
 			}
-			changes := sets.Diff(before.Model, after.Model)
+			changes := config.Diff(before.Model, after.Model)
 			got, _ := json.MarshalIndent(changes, "", "  ")
 			golden(t, filepath.Join("testdata/diff", tc.golden+".golden.json"), string(got)+"\n")
-			if back := sets.Diff(after.Model, before.Model); len(back) != len(changes) {
+			if back := config.Diff(after.Model, before.Model); len(back) != len(changes) {
 				t.Errorf("the reverse diff has %d changes, the diff %d", len(back), len(changes))
 			}
 		})
@@ -55,17 +55,17 @@ func TestDiff(t *testing.T) {
 
 func TestDiffFromEmpty(t *testing.T) {
 	m := load(t, "../examples/portal").Model
-	changes := sets.Diff(nil, m)
+	changes := config.Diff(nil, m)
 	want := 1 + len(m.Instances) + len(m.Sets) + len(m.Roles) + len(m.Assignments) + len(m.Users)
 	if len(changes) != want {
 		t.Fatalf("%d changes from an empty model, want %d", len(changes), want)
 	}
 	for _, c := range changes {
-		if c.Action != sets.ActionAdd || c.After == nil || c.After.File == "" || c.Before != nil {
+		if c.Action != config.ActionAdd || c.After == nil || c.After.File == "" || c.Before != nil {
 			t.Fatalf("change %+v is not an add with its source", c)
 		}
 	}
-	if len(sets.Diff(m, nil)) != want {
+	if len(config.Diff(m, nil)) != want {
 		t.Fatal("removing everything does not list every object")
 	}
 }

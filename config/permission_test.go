@@ -1,10 +1,10 @@
-package sets_test
+package config_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/permsets/permsets/sets"
+	"github.com/permsets/permsets/config"
 )
 
 func TestParsePermission(t *testing.T) {
@@ -25,7 +25,7 @@ func TestParsePermission(t *testing.T) {
 		{note: "digits, dash and underscore", in: "step_2=run-now", canonical: "step_2=run-now", feature: "step_2", action: "run-now"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
-			p, err := sets.ParsePermission(tc.in)
+			p, err := config.ParsePermission(tc.in)
 			if err != nil {
 				t.Fatalf("ParsePermission(%q): %v", tc.in, err)
 			}
@@ -35,7 +35,7 @@ func TestParsePermission(t *testing.T) {
 			if strings.Join(p.Objects(), "|") != strings.Join(tc.objects, "|") || strings.Join(p.Scopes(), "|") != strings.Join(tc.scopes, "|") {
 				t.Errorf("objects %v scopes %v, want %v %v", p.Objects(), p.Scopes(), tc.objects, tc.scopes)
 			}
-			again, err := sets.ParsePermission(p.String())
+			again, err := config.ParsePermission(p.String())
 			if err != nil || again.String() != p.String() {
 				t.Errorf("canonical form does not parse back: %v", err)
 			}
@@ -68,7 +68,7 @@ func TestParsePermissionErrors(t *testing.T) {
 		{"too many arguments", "people=read(" + strings.Repeat("a,", 64) + "a)", "more than 64 arguments"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
-			_, err := sets.ParsePermission(tc.in)
+			_, err := config.ParsePermission(tc.in)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("ParsePermission(%q) = %v, want an error containing %q", tc.in, err, tc.want)
 			}

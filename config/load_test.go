@@ -1,4 +1,4 @@
-package sets_test
+package config_test
 
 import (
 	"context"
@@ -12,22 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
-func load(t testing.TB, dir string) *sets.Result {
+func load(t testing.TB, dir string) *config.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := sets.LoadDir(ctx, dir, sets.Options{})
+	res, err := config.LoadDir(ctx, dir, config.Options{})
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
 	}
 	return res
 }
 
-func render(res *sets.Result) string {
+func render(res *config.Result) string {
 	var b strings.Builder
 	for _, p := range res.Problems {
 		b.WriteString(p.String())
@@ -154,7 +154,7 @@ func TestNoConfigFiles(t *testing.T) {
 }
 
 func TestMissingRoot(t *testing.T) {
-	_, err := sets.LoadDir(context.Background(), filepath.Join(t.TempDir(), "nope"), sets.Options{})
+	_, err := config.LoadDir(context.Background(), filepath.Join(t.TempDir(), "nope"), config.Options{})
 	if err == nil || !strings.Contains(err.Error(), "config root") {
 		t.Fatalf("err = %v, want a config root error", err)
 	}
@@ -163,7 +163,7 @@ func TestMissingRoot(t *testing.T) {
 func TestCancelledLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := sets.LoadDir(ctx, "../examples/nation", sets.Options{}); err == nil {
+	if _, err := config.LoadDir(ctx, "../examples/nation", config.Options{}); err == nil {
 		t.Fatal("a cancelled load succeeded")
 	}
 }
@@ -175,7 +175,7 @@ func TestAliasBombMemory(t *testing.T) {
 	start := time.Now()
 	res := load(t, "testdata/bad/alias-bomb")
 	runtime.ReadMemStats(&after)
-	if len(res.Problems) != 1 || res.Problems[0].Code != sets.CodeAliasBudget {
+	if len(res.Problems) != 1 || res.Problems[0].Code != config.CodeAliasBudget {
 		t.Fatalf("problems: %v", res.Problems)
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 20<<20 {
@@ -190,7 +190,7 @@ func TestAliasBombMemory(t *testing.T) {
 // problem naming it (it took 22 s to match 31 MB of patterns against the tree).
 func TestIgnoreFileLimits(t *testing.T) {
 	var many strings.Builder
-	for i := range sets.MaxIgnorePatterns + 1 {
+	for i := range config.MaxIgnorePatterns + 1 {
 		fmt.Fprintf(&many, "d%d/\n", i)
 	}
 	for _, tc := range []struct {
@@ -202,7 +202,7 @@ func TestIgnoreFileLimits(t *testing.T) {
 		t.Run(tc.note, func(t *testing.T) {
 			root := t.TempDir()
 			writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
-			writeFile(t, filepath.Join(root, sets.IgnoreFile), tc.content)
+			writeFile(t, filepath.Join(root, config.IgnoreFile), tc.content)
 			start := time.Now()
 			res := load(t, root)
 			if d := time.Since(start); d > 2*time.Second {
@@ -218,13 +218,13 @@ func TestIgnoreFileLimits(t *testing.T) {
 	writeFile(t, filepath.Join(root, "instances", "prod.yaml"), instanceDoc)
 	writeFile(t, filepath.Join(root, "ignored", "x.yaml"), "not: config\n")
 	var at strings.Builder
-	for i := range sets.MaxIgnorePatterns - 1 {
+	for i := range config.MaxIgnorePatterns - 1 {
 		fmt.Fprintf(&at, "d%d/\n", i)
 	}
 	at.WriteString("ignored/\n")
-	writeFile(t, filepath.Join(root, sets.IgnoreFile), at.String())
+	writeFile(t, filepath.Join(root, config.IgnoreFile), at.String())
 	if res := load(t, root); !res.OK() || res.Files != 1 {
-		t.Errorf("an ignore file of %d patterns: %d files, problems %v", sets.MaxIgnorePatterns, res.Files, res.Problems)
+		t.Errorf("an ignore file of %d patterns: %d files, problems %v", config.MaxIgnorePatterns, res.Files, res.Problems)
 	}
 }
 
@@ -234,7 +234,7 @@ func TestTokenBudget(t *testing.T) {
 	root := t.TempDir()
 	var b strings.Builder
 	b.WriteString("apiVersion: permsets/v1\nkind: Assignment\ninstance: prod\npermissionSets: [staffer]\nusers: [")
-	for range sets.MaxTokens {
+	for range config.MaxTokens {
 		b.WriteString("a,")
 	}
 	b.WriteString("a]\n")
@@ -252,7 +252,7 @@ func TestTokenBudget(t *testing.T) {
 	// 11 tokens come before the first item (9 in the first four lines, "users:" and "["), then
 	// one per item: the 1,000,001st is item 999,989 (from 0), at column 9+2*999,989.
 	want := fmt.Sprintf("assignments/big.yaml:5:%d: file-too-large: more than 1000000 YAML tokens in this file "+
-		"(values, keys, list entries and the words of text); split the file\n", 9+2*(sets.MaxTokens+1-12))
+		"(values, keys, list entries and the words of text); split the file\n", 9+2*(config.MaxTokens+1-12))
 	if got := render(res); got != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
 	}
@@ -272,7 +272,7 @@ func TestTotalSizeBudget(t *testing.T) {
 	writeFile(t, filepath.Join(root, "instances", "b.yaml"), strings.Replace(instanceDoc, "prod", "test", 1))
 	writeFile(t, filepath.Join(root, "instances", "c.yaml"), "not: even config\n")
 	n := int64(2 * len(instanceDoc))
-	res, err := sets.LoadDir(context.Background(), root, sets.Options{MaxTotalSize: n})
+	res, err := config.LoadDir(context.Background(), root, config.Options{MaxTotalSize: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,19 +283,19 @@ func TestTotalSizeBudget(t *testing.T) {
 	}
 	// Within the budget, the same files load (and c.yaml is what is wrong).
 	os.Remove(filepath.Join(root, "instances", "c.yaml"))
-	if res, err := sets.LoadDir(context.Background(), root, sets.Options{MaxTotalSize: n}); err != nil || !res.OK() || res.Files != 2 {
+	if res, err := config.LoadDir(context.Background(), root, config.Options{MaxTotalSize: n}); err != nil || !res.OK() || res.Files != 2 {
 		t.Errorf("at the budget: %v %v", err, res.Problems)
 	}
 	// The default budget holds the examples.
-	if sets.DefaultMaxTotalSize != 64<<20 {
-		t.Errorf("DefaultMaxTotalSize = %d, documented as 64 MiB", sets.DefaultMaxTotalSize)
+	if config.DefaultMaxTotalSize != 64<<20 {
+		t.Errorf("DefaultMaxTotalSize = %d, documented as 64 MiB", config.DefaultMaxTotalSize)
 	}
 }
 
 // TestProblemObject: every dangling reference names the object it refers to, the one its
 // message quotes (plan reads the set from it), and no other problem names one.
 func TestProblemObject(t *testing.T) {
-	kinds := map[string]string{sets.CodeUnknownSet: sets.KindPermissionSet, sets.CodeUnknownInstance: sets.KindInstance, sets.CodeUnknownUser: sets.KindUser}
+	kinds := map[string]string{config.CodeUnknownSet: config.KindPermissionSet, config.CodeUnknownInstance: config.KindInstance, config.CodeUnknownUser: config.KindUser}
 	res := load(t, "testdata/bad/dangling")
 	seen := map[string]bool{}
 	for _, p := range res.Problems {

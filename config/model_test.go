@@ -1,4 +1,4 @@
-package sets_test
+package config_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/testutil"
-	"github.com/permsets/permsets/sets"
 )
 
 // TestNormalizedModel: lists sorted, permissions canonical, defaults filled; the same input
@@ -41,7 +41,7 @@ func TestNormalizedModel(t *testing.T) {
 	if m.Instance("staging").Name != "staging" || m.Role("readers").Name != "readers" {
 		t.Error("names do not default to ids")
 	}
-	if m.Repository.Lint.ExpiringWithin != sets.DefaultExpiringWithin {
+	if m.Repository.Lint.ExpiringWithin != config.DefaultExpiringWithin {
 		t.Errorf("expiringWithin default = %v", m.Repository.Lint.ExpiringWithin)
 	}
 	if m.Set("nope") != nil || m.User("nope") != nil {
@@ -53,16 +53,16 @@ func TestNormalizedModel(t *testing.T) {
 // edit only the edited file is parsed again, and the model shows the edit.
 func TestCacheReparsesOnlyChangedFiles(t *testing.T) {
 	dir := testutil.CopyTree(t, "../examples/nation")
-	cache := sets.NewCache()
+	cache := config.NewCache()
 	ctx := context.Background()
-	first, err := sets.LoadDir(ctx, dir, sets.Options{Cache: cache})
+	first, err := config.LoadDir(ctx, dir, config.Options{Cache: cache})
 	if err != nil || !first.OK() {
 		t.Fatalf("first load: %v %v", err, first.Problems)
 	}
 	if first.Parsed != first.Files || cache.Len() == 0 {
 		t.Fatalf("first load parsed %d of %d files, cache holds %d", first.Parsed, first.Files, cache.Len())
 	}
-	second, _ := sets.LoadDir(ctx, dir, sets.Options{Cache: cache})
+	second, _ := config.LoadDir(ctx, dir, config.Options{Cache: cache})
 	if second.Parsed != 0 {
 		t.Fatalf("unchanged reload parsed %d files", second.Parsed)
 	}
@@ -79,12 +79,12 @@ func TestCacheReparsesOnlyChangedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	results := make([]*sets.Result, 4)
+	results := make([]*config.Result, 4)
 	for i := range results {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], _ = sets.LoadDir(ctx, dir, sets.Options{Cache: cache})
+			results[i], _ = config.LoadDir(ctx, dir, config.Options{Cache: cache})
 		}()
 	}
 	wg.Wait()
