@@ -24,7 +24,7 @@ import (
 
 // Version is the engine version; it is part of every revision digest, so a new engine gives a
 // new revision even for unchanged config.
-const Version = "0.4.0"
+const Version = "0.3.0"
 
 // PolicyRoot is the data path of the evaluation rules: data.permsets.
 const PolicyRoot = "permsets"
