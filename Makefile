@@ -13,7 +13,7 @@ REGAL    ?= ../shared/tools/regal
 FUZZ_TARGETS := config:FuzzParsePermission config:FuzzParseFile engine:FuzzDecisionInput \
 	daemon/server:FuzzDecisionBody daemon/live:FuzzWebhook plan:FuzzLoadCustomRules \
 	cmd/permsctl:FuzzReadExport edit:FuzzAppendToList engine:FuzzReadBundle internal/credentials:FuzzRedact \
-	daemon/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown
+	daemon/decisionlog:FuzzMask internal/textfmt:FuzzMarkdown authzen:FuzzDecode
 # FUZZMINTIME bounds the minimisation of each new input: an input of FuzzReadBundle (a whole
 # bundle, tens of KB) otherwise takes the default minute to minimise, and a brief run does nothing
 # else.

@@ -28,6 +28,7 @@ type Index struct {
 	sets      map[string]*setIndex      // by set id
 	instances map[string]*instanceIndex // by instance id
 	suspended map[string]bool           // suspended users
+	ids       *identities               // logins and emails (identity.go)
 
 	setCovers map[string]*setCover // what each set grants, by fast-table position (with a catalog)
 	requires  [][]int              // the positions each position requires (with a catalog)
@@ -138,6 +139,7 @@ func prepare(m *config.Model) (*Index, error) {
 		}
 		idx.catalog = c
 	}
+	idx.ids = compileIdentities(m.Users)
 	for _, u := range m.Users {
 		if u.Suspended {
 			idx.suspended[u.ID] = true

@@ -132,6 +132,7 @@ func (c *Compiler) compile(ctx context.Context, m *config.Model, commit, rev str
 		{t.str("sets"), object(t, setTerms, func(term *ast.Term) *ast.Term { return term })},
 		{t.str("instances"), ast.NewTerm(ast.NewObject(pairs...))},
 		{t.str("suspended"), object(t, idx.suspended, boolTerm)},
+		{t.str("identities"), idx.ids.value(t)},
 	}
 	if idx.catalog != nil {
 		top = append(top, [2]*ast.Term{t.str("catalog"), idx.catalog.value(t)})

@@ -13,10 +13,10 @@ import (
 // DecisionPaths are the rules of package permsets that answer queries (docs/engine.md).
 var DecisionPaths = []string{"allow", "decision", "effective", "manageable_sets", "who_can"}
 
-// toolPaths are rules prepared beside DecisionPaths for tools: plan's access diff ("access")
-// and the tests that compare the fast table with the rules it shortcuts. Servers answer
-// DecisionPaths only.
-var toolPaths = []string{"access", "_decision_by_rule", "_who_can_by_rule"}
+// toolPaths are rules prepared beside DecisionPaths for tools: plan's access diff ("access"),
+// the AuthZEN resource search ("objects") and the tests that compare the fast table with the
+// rules it shortcuts. The Data API answers DecisionPaths only.
+var toolPaths = []string{"access", "_decision_by_rule", "_who_can_by_rule", "objects"}
 
 // Evaluator answers decisions over one bundle with prepared queries. It is safe for concurrent
 // use; a new revision gets a new Evaluator.

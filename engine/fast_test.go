@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,11 +61,12 @@ func TestFastTableMatchesDecision(t *testing.T) {
 			}
 		}
 	})
-	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows"} {
+	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows", "authzen"} {
 		t.Run(example, func(t *testing.T) {
 			dir := variants[example](t)
 			_, e := compile(t, dir)
 			idx := compileIndex(t, dir)
+			names := identityNames(t, dir)
 			var users []string
 			for _, inst := range idx.Instances() {
 				users = append(users, idx.Users(inst)...)
@@ -81,10 +83,10 @@ func TestFastTableMatchesDecision(t *testing.T) {
 				for _, u := range users {
 					for _, p := range perms {
 						for _, now := range clocks {
-							for _, withResource := range []bool{false, true} {
+							for _, resource := range resources(u, names[u]) {
 								input := map[string]any{"user": u, "instance": inst, "permission": p}
-								if withResource {
-									input["resource"] = relatedResource(u)
+								if resource != nil {
+									input["resource"] = resource
 								}
 								asked++
 								kinds[cellKind(idx, inst, u, p)]++
@@ -145,6 +147,42 @@ var clocks = []time.Time{
 }
 
 // relatedResource names the user in every relation field the examples and the generator use.
+// resources are the resources every input is decided with: none, one whose relation fields hold
+// the user's id, and one whose relation fields hold the user's other names (logins, and emails in
+// another case), when the user has any.
+func resources(user string, names []string) []map[string]any {
+	out := []map[string]any{nil, relatedResource(user)}
+	if len(names) > 0 {
+		byName := map[string]any{"id": "record-2"}
+		for i, field := range []string{"point_person", "path_assignee", "step_assignee", "owner", "assignee"} {
+			if i%2 == 1 {
+				byName[field] = []any{"x", names[i%len(names)]}
+			} else {
+				byName[field] = names[i%len(names)]
+			}
+		}
+		out = append(out, byName)
+	}
+	return out
+}
+
+// identityNames are the users' logins and emails (upper-cased: emails match ignoring case).
+func identityNames(t testing.TB, dir string) map[string][]string {
+	t.Helper()
+	res, err := config.LoadDir(context.Background(), dir, config.Options{})
+	if err != nil || !res.OK() {
+		t.Fatalf("load %s: %v %v", dir, err, res.Problems)
+	}
+	out := map[string][]string{}
+	for _, u := range res.Model.Users {
+		out[u.ID] = append(slices.Clone(u.Logins), u.Emails...)
+		for _, e := range u.Emails {
+			out[u.ID] = append(out[u.ID], strings.ToUpper(e))
+		}
+	}
+	return out
+}
+
 func relatedResource(user string) map[string]any {
 	return map[string]any{"id": "staffer", "point_person": user, "path_assignee": []any{"x", user},
 		"step_assignee": user, "owner": user, "assignee": user}
@@ -206,7 +244,7 @@ func TestFastTableMatchesWhoCan(t *testing.T) {
 		t.Fatal(err)
 	}
 	dirs := map[string]string{"generated": gen}
-	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows"} {
+	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows", "authzen"} {
 		dirs[example] = variants[example](t)
 	}
 	ctx := context.Background()

@@ -252,9 +252,10 @@ func (idx *Index) Requirements(perm string) []string {
 // MarshalJSON writes the index as the rules read it (data.permsets_index, docs/engine.md).
 func (idx *Index) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Catalog   *catalogIndex             `json:"catalog,omitempty"`
-		Sets      map[string]*setIndex      `json:"sets"`
-		Instances map[string]*instanceIndex `json:"instances"`
-		Suspended map[string]bool           `json:"suspended"`
-	}{idx.catalog, idx.sets, idx.instances, idx.suspended})
+		Catalog    *catalogIndex             `json:"catalog,omitempty"`
+		Sets       map[string]*setIndex      `json:"sets"`
+		Instances  map[string]*instanceIndex `json:"instances"`
+		Suspended  map[string]bool           `json:"suspended"`
+		Identities *identities               `json:"identities"`
+	}{idx.catalog, idx.sets, idx.instances, idx.suspended, idx.ids})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,7 @@ var variants = map[string]func(t testing.TB) string{
 	"portal":    func(t testing.TB) string { return "../examples/portal" },
 	"api":       func(t testing.TB) string { return "../examples/api" },
 	"workflows": func(t testing.TB) string { return "../examples/workflows" },
+	"authzen":   func(t testing.TB) string { return "../examples/authzen" },
 	// An API set without Settings, and an exporter without People export, given to devon.
 	"nation-requirements": func(t testing.TB) string {
 		dir := testutil.CopyTree(t, "../examples/nation")
@@ -140,6 +142,11 @@ var scenarios = []scenario{
 	{note: "People assigned: step assignee sees the profile", example: "nation", input: in("lena", "campaign", "people=read", "resource", res("id", "p-3", "step_assignee", "lena")), allow: true},
 	{note: "People assigned: not assigned, not seen", example: "nation", input: in("sam", "campaign", "people=read", "resource", res("id", "p-4", "point_person", "lena", "path_assignee", []any{"kwame"})), reason: "only for some resources"},
 	{note: "People assigned: without a resource, only unscoped grants count", example: "nation", input: in("sam", "campaign", "people=read"), reason: "only for some resources"},
+	// authzen: relation fields name users by id, login or email (the AuthZEN todo interop's
+	// ownerID holds an email)
+	{note: "a relation field names the user by email, ignoring case", example: "authzen", input: in("alice", "records", "record=write", "resource", res("id", "record-9", "owner", "ALICE@records.example")), allow: true, grants: []string{"record-editor direct"}},
+	{note: "a relation field names the user by login, in a list", example: "authzen", input: in("alice", "records", "record=write", "resource", res("id", "record-9", "owner", []any{"x", "alice-r"})), allow: true},
+	{note: "another user's email names not the user", example: "authzen", input: in("alice", "records", "record=write", "resource", res("id", "record-9", "owner", "bob@records.example")), reason: "only for some resources"},
 	{note: "People everyone: sees any profile", example: "nation", input: in("alice", "campaign", "people=read", "resource", res("id", "p-5", "point_person", "lena")), allow: true},
 	{note: "admin sees everything: no visibility limit", example: "nation", input: in("maria", "campaign", "people=delete", "resource", res("id", "p-6", "point_person", "lena")), allow: true, grants: []string{"admin direct"}},
 	{note: "admin has Settings", example: "nation", input: in("maria", "hq", "settings=edit"), allow: true},
@@ -343,5 +350,31 @@ func TestStockOPACompatibility(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResolveUser: a name is a user by login, by email ignoring case, or as an id; a name that
+// is one user's id and another's login is refused.
+func TestResolveUser(t *testing.T) {
+	dir := testutil.CopyTree(t, "../examples/authzen")
+	testutil.WriteFile(t, dir, "users/carol.yaml", `apiVersion: permsets/v1
+kind: User
+id: carol
+logins: [bob, carol-r]
+emails: [alice-r]
+`)
+	b, _ := compile(t, dir)
+	for _, tc := range []struct{ note, name, want string }{
+		{"an id", "alice", "alice"},
+		{"a login", "carol-r", "carol"},
+		{"an email, ignoring case", "BOB@records.EXAMPLE", "bob"},
+		{"an unknown name is an id", "zed", "zed"},
+		{"one's id, another's login", "bob", ""},
+		{"one's login, another's email", "alice-r", ""},
+	} {
+		got, err := b.ResolveUser(tc.name)
+		if got != tc.want || (tc.want == "") != errors.Is(err, engine.ErrAmbiguousUser) {
+			t.Errorf("%s: ResolveUser(%q) = %q, %v; want %q", tc.note, tc.name, got, err, tc.want)
+		}
 	}
 }

@@ -169,11 +169,25 @@ func run(c config) error {
 	if err := sameAnswers(permsd, opa, bodies[:min(len(bodies), 2000)]); err != nil {
 		return err
 	}
+	// The same permsd over its AuthZEN evaluation endpoint, on the same inputs mapped to AuthZEN
+	// requests (authzen.go).
+	authzen := &target{name: "authzen", url: strings.Replace(permsd.url, "/v1/data/permsets/allow", "/access/v1/evaluation", 1), cmd: permsd.cmd}
+	azBodies, err := authzenBodies(bodies)
+	if err != nil {
+		return err
+	}
+	if err := sameAuthZENAnswers(permsd, authzen, bodies[:min(len(bodies), 2000)], azBodies); err != nil {
+		return err
+	}
 
 	results := map[string][]round{}
 	for r := range c.rounds {
-		for _, t := range []*target{permsd, opa, trivial} {
-			res := load(t, bodies, c.concurrency, c.duration, r)
+		for _, t := range []*target{permsd, authzen, opa, trivial} {
+			in := bodies
+			if t == authzen {
+				in = azBodies
+			}
+			res := load(t, in, c.concurrency, c.duration, r)
 			res.rss = rssMiB(t.cmd.Process.Pid)
 			results[t.name] = append(results[t.name], res)
 			fmt.Fprintf(os.Stderr, "round %d %-8s %8.0f req/s p50 %6.2f ms p99 %6.2f ms RSS %5d MiB errors %d\n",
@@ -369,13 +383,13 @@ func report(c config, inputs int, results map[string][]round) {
 	fmt.Printf("\n%s repository, %d distinct inputs, %d clients, %d rounds of %v each (best round shown)\n\n", c.size, inputs, c.concurrency, c.rounds, c.duration)
 	fmt.Println("| server | requests/s | p50 | p99 | RSS | vs stock OPA | errors |")
 	fmt.Println("|---|---:|---:|---:|---:|---|---:|")
-	for _, name := range []string{"permsd", "opa", "trivial"} {
+	for _, name := range []string{"permsd", "authzen", "opa", "trivial"} {
 		r := best(results[name])
 		var errs int64
 		for _, x := range results[name] {
 			errs += x.errors
 		}
-		label := map[string]string{"permsd": "permsd", "opa": "stock `opa run --server`", "trivial": "trivial Go JSON handler (ceiling)"}[name]
+		label := map[string]string{"permsd": "permsd", "authzen": "permsd, AuthZEN `/access/v1/evaluation`", "opa": "stock `opa run --server`", "trivial": "trivial Go JSON handler (ceiling)"}[name]
 		fmt.Printf("| %s | %.0f | %.2f ms | %.2f ms | %d MiB | %.2fx throughput, p99 %.2fx, RSS %.2fx | %d |\n",
 			label, r.rps, ms(r.p50), ms(r.p99), r.rss, r.rps/opa.rps, float64(r.p99)/float64(opa.p99), float64(r.rss)/float64(max(opa.rss, 1)), errs)
 	}

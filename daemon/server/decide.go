@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -232,7 +231,8 @@ type batchResponse struct {
 }
 
 // batchItem is one answer of a batch: a Data API response, or an OPA error object, with
-// http_status_code (a string, as Enterprise OPA writes it) unless every item succeeded.
+// http_status_code (a string, as Enterprise OPA writes it) unless every item succeeded: "200",
+// or "500" for every failed item, whatever its status alone would be (see itemStatusCode).
 type batchItem struct {
 	DecisionID     string      `json:"decision_id,omitempty"`
 	Provenance     *Provenance `json:"provenance,omitempty"`
@@ -379,11 +379,22 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, rest string, q u
 	}
 	if status != http.StatusOK {
 		for _, item := range resp.Responses {
-			item.HTTPStatusCode = strconv.Itoa(item.status)
+			item.HTTPStatusCode = itemStatusCode(item.status)
 		}
 	}
 	if boolParam(q, "metrics") {
 		resp.Metrics = map[string]any{"timer_server_handler_ns": time.Since(start).Nanoseconds()}
 	}
 	writeJSON(w, status, &resp, pretty)
+}
+
+// itemStatusCode is a batch item's http_status_code: "200", or "500" for an item that failed,
+// refused (its own answer would be 400) or not. The official OPA SDKs (@styra/opa's
+// evaluateBatch) accept "200" and "500" only, and lose every result of a batch holding another;
+// the item's code (invalid_parameter, internal_error) tells a refused input from a failure.
+func itemStatusCode(status int) string {
+	if status == http.StatusOK {
+		return "200"
+	}
+	return "500"
 }

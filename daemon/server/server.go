@@ -9,6 +9,8 @@
 //	POST|GET /v1/data/permsets/{allow,decision,effective,manageable_sets,who_can}
 //	POST     /v1/batch/data/permsets/{allow,decision,effective,manageable_sets,who_can}
 //	GET      /health, /health/live, /v1/status, /metrics, /bundles/permsets.tar.gz
+//	POST     /access/v1/{evaluation,evaluations,search/subject,search/resource,search/action}
+//	GET      /.well-known/authzen-configuration (and all of AuthZEN under /instances/{id}/)
 //
 // plus the handlers of Options.Handlers at their paths (permsd's /v1/webhook), served as they
 // are. Every other path is 404 (resource_not_found) and PUT, PATCH and DELETE are 405
@@ -176,10 +178,11 @@ const (
 	routeStatus  = "status"
 	routeMetrics = "metrics"
 	routeBundle  = "bundle"
+	routeAuthZEN = "authzen"
 	routeOther   = "other"
 )
 
-var routes = []string{routeData, routeBatch, routeHealth, routeStatus, routeMetrics, routeBundle, routeOther}
+var routes = []string{routeData, routeBatch, routeHealth, routeStatus, routeMetrics, routeBundle, routeAuthZEN, routeOther}
 
 // ownPath tells whether p is served by the handler itself.
 func ownPath(p string) bool {
@@ -225,6 +228,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, start time.Time)
 	p := r.URL.Path
 	q := r.URL.Query()
 	pretty := boolParam(q, "pretty")
+	if id := r.Header.Get("X-Request-ID"); id != "" { // AuthZEN's request identification
+		w.Header()["X-Request-ID"] = []string{id} // as the client spelled it
+	}
 	switch p {
 	case "/health", "/health/live":
 		if !allowMethod(w, r, pretty, http.MethodGet, http.MethodHead) {
@@ -270,6 +276,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, start time.Time)
 			h.batch(w, r, strings.TrimPrefix(p, "/v1/batch/data"), q, pretty, start)
 		}
 		return routeBatch
+	case isAuthZEN(p):
+		h.authzen(w, r, p, q, pretty, start) // authzen.go
+		return routeAuthZEN
 	}
 	writeError(w, http.StatusNotFound, types.CodeResourceNotFound, fmt.Sprintf("%s: no such endpoint", p), pretty)
 	return routeOther

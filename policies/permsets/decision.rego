@@ -424,7 +424,7 @@ _keys(perm) := {perm} if {
 }
 
 # A grant with arguments covers only what they name: a quoted object id equal to
-# resource.id, or a scope whose relation fields of the resource hold the user (one id or a
+# resource.id, or a scope whose relation fields of the resource name the user (one name or a
 # list). (Grants without arguments cover every resource; the covering index marks them "u".)
 _grant_covers(grant, user, resource) if {
 	resource.id in grant.objects
@@ -433,12 +433,28 @@ _grant_covers(grant, user, resource) if {
 	_related(user, resource[field])
 }
 
-_related(user, value) if value == user
+_related(user, value) if _names(user, value)
 
 _related(user, value) if {
 	is_array(value)
-	user in value
+	some name in value
+	_names(user, name)
 }
+
+# A name names a user when it is their id, one of their logins, or one of their emails
+# (ignoring case): the index's identities. A login or an email that is also another user's id
+# (or another's login or email) is ambiguous and names nobody by it.
+_names(user, name) if name == user
+
+_names(user, name) if {
+	is_string(name)
+	not index.identities.ambiguous[name]
+	_identity(name) == user
+}
+
+_identity(name) := user if {
+	user := index.identities.logins[name]
+} else := index.identities.emails[lower(name)]
 
 _requirements := object.get(object.get(index, "catalog", {}), "requires", {})
 
