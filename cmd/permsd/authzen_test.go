@@ -339,6 +339,8 @@ func TestAuthZENAuthLogsAndCounts(t *testing.T) {
 	}
 	if _, body := getWithToken(t, d.url+"/v1/status", "s3cret"); mustJSON(t, body)["decision_log"] == nil {
 		t.Errorf("/v1/status has no decision_log counts: %s", body)
+	} else if reqs, _ := mustJSON(t, body)["requests"].(map[string]any); reqs == nil || reqs["authzen"].(float64) < 3 {
+		t.Errorf("/v1/status does not count the AuthZEN requests: %s", body)
 	}
 	resp, metrics := getWithToken(t, d.url+"/metrics", "s3cret")
 	if resp.StatusCode != 200 || !bytes.Contains(metrics, []byte(`permsets_http_requests_total{code="200",handler="authzen"} 3`)) ||

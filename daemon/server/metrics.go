@@ -114,6 +114,19 @@ func (m *metrics) request(route string, status int) {
 	m.requests[ri][si].Add(1)
 }
 
+// requestsByRoute sums the requests answered by each route over their status codes.
+func (m *metrics) requestsByRoute() map[string]uint64 {
+	out := make(map[string]uint64, len(routes))
+	for i, route := range routes {
+		var n uint64
+		for j := range m.requests[i] {
+			n += m.requests[i][j].Load()
+		}
+		out[route] = n
+	}
+	return out
+}
+
 // collector reports what is read at scrape time: the requests counted by the handler, and the
 // reloads, revision and generation of the State.
 type collector struct {

@@ -38,6 +38,9 @@ type StatusResponse struct {
 	Counts      snapshot.Counts `json:"counts"`
 	// DecisionLog is present when permsd writes a decision log.
 	DecisionLog *decisionlog.Status `json:"decision_log,omitempty"`
+	// Requests counts the requests answered since start, by handler (data, batch, authzen,
+	// ...), as permsets_http_requests_total does by handler and code.
+	Requests map[string]uint64 `json:"requests"`
 }
 
 // Reloads counts the reloads that succeeded and failed.
@@ -69,6 +72,7 @@ func (h *handler) status(w http.ResponseWriter, pretty bool) {
 		dl := h.dlStatus.Status()
 		resp.DecisionLog = &dl
 	}
+	resp.Requests = h.metrics.requestsByRoute()
 	writeJSON(w, http.StatusOK, &resp, pretty)
 }
 
