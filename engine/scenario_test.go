@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -263,38 +262,10 @@ func TestListings(t *testing.T) {
 	}
 }
 
-var (
-	opaOnce sync.Once
-	opaPath string
-	opaErr  error
-)
-
-// stockOPA returns the path of a stock opa binary built from the module proxy by
-// scripts/opa.sh (cached between runs).
-func stockOPA(t *testing.T) string {
-	t.Helper()
-	opaOnce.Do(func() {
-		cmd := exec.Command("bash", "../scripts/opa.sh")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			opaErr = err
-			opaPath = stderr.String()
-			return
-		}
-		opaPath = strings.TrimSpace(string(out))
-	})
-	if opaErr != nil {
-		t.Fatalf("building stock opa: %v\n%s", opaErr, opaPath)
-	}
-	return opaPath
-}
-
 // TestStockOPACompatibility: `opa eval --bundle` over the bundle permsctl build writes gives the
 // same allow and decision as the engine, for every scenario.
 func TestStockOPACompatibility(t *testing.T) {
-	opa := stockOPA(t)
+	opa := testutil.StockOPA(t)
 	ctx := context.Background()
 	byExample := map[string][]scenario{}
 	for _, sc := range scenarios {

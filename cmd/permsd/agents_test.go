@@ -10,42 +10,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/permsets/permsets/internal/testutil"
 )
 
-var (
-	opaOnce sync.Once
-	opaPath string
-	opaErr  error
-)
-
-// stockOPA returns a stock opa binary of the version go.mod uses, built from the module proxy
-// by scripts/opa.sh (cached between runs). PERMSETS_SKIP_OPA=1 skips the test instead.
+// stockOPA returns a stock opa binary (testutil.StockOPA); PERMSETS_SKIP_OPA=1 skips the test
+// instead.
 func stockOPA(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("PERMSETS_SKIP_OPA") == "1" {
 		t.Skip("PERMSETS_SKIP_OPA=1")
 	}
-	opaOnce.Do(func() {
-		cmd := exec.Command("bash", "../../scripts/opa.sh")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			opaErr = fmt.Errorf("%v\n%s", err, stderr.String())
-			return
-		}
-		opaPath = strings.TrimSpace(string(out))
-	})
-	if opaErr != nil {
-		t.Fatalf("building stock opa: %v", opaErr)
-	}
-	return opaPath
+	return testutil.StockOPA(t)
 }
 
 // agent is a stock `opa run --server` started by a test.
