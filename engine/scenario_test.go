@@ -38,6 +38,17 @@ func compile(t testing.TB, dir string) (*engine.Bundle, *engine.Evaluator) {
 	return b, e
 }
 
+// evalAt evaluates the query path on input with the clock at now (the zero time: the real
+// clock), failing the test on an error.
+func evalAt(t testing.TB, e *engine.Evaluator, path string, input any, now time.Time) any {
+	t.Helper()
+	v, err := e.Eval(context.Background(), path, input, engine.EvalOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // variants of the examples, made for one behaviour each.
 var variants = map[string]func(t testing.TB) string{
 	"nation":    func(t testing.TB) string { return "../examples/nation" },
@@ -176,7 +187,6 @@ var scenarios = []scenario{
 }
 
 func TestScenarios(t *testing.T) {
-	ctx := context.Background()
 	evaluators := map[string]*engine.Evaluator{}
 	for _, sc := range scenarios {
 		t.Run(sc.note, func(t *testing.T) {
@@ -185,15 +195,8 @@ func TestScenarios(t *testing.T) {
 				_, e = compile(t, variants[sc.example](t))
 				evaluators[sc.example] = e
 			}
-			allow, err := e.Eval(ctx, "allow", sc.input, engine.EvalOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := e.Eval(ctx, "decision", sc.input, engine.EvalOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := v.(map[string]any)
+			allow := evalAt(t, e, "allow", sc.input, time.Time{})
+			d := evalAt(t, e, "decision", sc.input, time.Time{}).(map[string]any)
 			if allow != sc.allow || d["allow"] != sc.allow {
 				t.Errorf("allow = %v, decision.allow = %v, want %v (%v)", allow, d["allow"], sc.allow, d["reason"])
 			}
@@ -226,15 +229,10 @@ func fmtList(v any) []string {
 }
 
 func TestListings(t *testing.T) {
-	ctx := context.Background()
 	eval := func(example, path string, input map[string]any) any {
 		t.Helper()
 		_, e := compile(t, variants[example](t))
-		v, err := e.Eval(ctx, path, input, engine.EvalOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := json.Marshal(v)
+		out, _ := json.Marshal(evalAt(t, e, path, input, time.Time{}))
 		return string(out)
 	}
 	for _, tc := range []struct {
