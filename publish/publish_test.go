@@ -32,17 +32,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// hermetic keeps the user's git configuration (a global excludes file) out of a test.
-func hermetic(t *testing.T) string {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	return home
-}
-
 func TestCheckClean(t *testing.T) {
-	hermetic(t)
+	testutil.Hermetic(t)
 	clean := func(t *testing.T) *testRepo {
 		r := newRepo(t)
 		r.Write(map[string]string{
@@ -126,7 +117,7 @@ func TestCheckClean(t *testing.T) {
 		}
 	})
 	t.Run("global excludes file", func(t *testing.T) {
-		home := hermetic(t)
+		home := testutil.Hermetic(t)
 		if err := os.MkdirAll(filepath.Join(home, ".config", "git"), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,16 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
+// Hermetic keeps the user's git configuration (a global excludes file) and SSH files out of a
+// test: HOME and XDG_CONFIG_HOME point into a new temporary directory, the home it returns.
+func Hermetic(t testing.TB) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	return home
+}
+
 // GitRepo is a real Git repository in a temporary directory, written with go-git. Its commits
 // have one author and a clock that moves an hour a commit, so their hashes are the same on
 // every run.
