@@ -129,18 +129,7 @@ func (a *agent) waitActive(t *testing.T, within time.Duration) {
 func askData(t *testing.T, url, token, path string, input any) (result, revision string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"input": input})
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/data/permsets/"+path+"?provenance", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	resp, data := request(t, http.MethodPost, url+"/v1/data/permsets/"+path+"?provenance", token, bytes.NewReader(body), "Content-Type", "application/json")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s: %d %s", url, path, resp.StatusCode, data)
 	}
@@ -167,7 +156,17 @@ func askData(t *testing.T, url, token, path string, input any) (result, revision
 // getWithToken GETs a permsd endpoint with the token and extra headers.
 func getWithToken(t *testing.T, url, token string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return request(t, http.MethodGet, url, token, nil, header...)
+}
+
+// request sends a request to a permsd endpoint with the bearer token (none when empty) and
+// extra headers (name, value, ...), and returns the response and its whole body.
+func request(t *testing.T, method, url, token string, body io.Reader, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
