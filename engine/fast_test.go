@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 // allowMatchesDecision asks allow (which answers from the fast table when it is conclusive),
@@ -137,12 +137,8 @@ func relatedResource(user string) map[string]any {
 
 // TestFastTableMatchesDecisionGenerated does the same on a generated repository, on a sample.
 func TestFastTableMatchesDecisionGenerated(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "repo")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = dir, 3, 120, 400, 12, 6000, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	o := synth.Options{Instances: 3, Sets: 120, Users: 400, Roles: 12, Pairs: 6000}
+	dir := testutil.Generated(t, o)
 	_, e := compile(t, dir)
 	idx := compileIndex(t, dir)
 	perms := idx.Permissions() // sorted
@@ -180,12 +176,7 @@ func TestFastTableMatchesDecisionGenerated(t *testing.T) {
 // instance and permission of every example variant and of a generated repository, at four
 // evaluation times (before, between and after the expiries), with and without a resource.
 func TestFastTableMatchesWhoCan(t *testing.T) {
-	gen := filepath.Join(t.TempDir(), "gen")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = gen, 2, 80, 300, 10, 3000, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	gen := testutil.Generated(t, synth.Options{Instances: 2, Sets: 80, Users: 300, Roles: 10, Pairs: 3000})
 	dirs := map[string]string{"generated": gen}
 	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows"} {
 		dirs[example] = variants[example](t)
