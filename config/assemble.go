@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -93,9 +92,6 @@ func assemble(files []file, results []*fileResult) (*Model, []Problem) {
 // the decoded ones may be shared with other loads through the cache.
 func (a *assembler) collect(file string, d decoded) {
 	src := Source{File: file, Line: d.pos.Line, Col: d.pos.Col, Doc: d.index}
-	dup := func(kind string, first Source) {
-		a.add(file, d.idPos, CodeDuplicateID, "%s %q is already declared at %s:%d", strings.ToLower(kind), d.id, first.File, first.Line)
-	}
 	switch d.kind {
 	case KindInstance:
 		a.knownInstances[d.id] = true
@@ -110,41 +106,13 @@ func (a *assembler) collect(file string, d decoded) {
 	}
 	switch d.kind {
 	case KindInstance:
-		x := *d.instance
-		x.Source = src
-		if first, ok := a.instances[x.ID]; ok {
-			dup(d.kind, first.Source)
-			return
-		}
-		a.instances[x.ID] = &x
-		a.m.Instances = append(a.m.Instances, &x)
+		declare(a, file, d, src, a.instances, &a.m.Instances, d.instance)
 	case KindPermissionSet:
-		x := *d.set
-		x.Source = src
-		if first, ok := a.sets[x.ID]; ok {
-			dup(d.kind, first.Source)
-			return
-		}
-		a.sets[x.ID] = &x
-		a.m.Sets = append(a.m.Sets, &x)
+		declare(a, file, d, src, a.sets, &a.m.Sets, d.set)
 	case KindRole:
-		x := *d.role
-		x.Source = src
-		if first, ok := a.roles[x.ID]; ok {
-			dup(d.kind, first.Source)
-			return
-		}
-		a.roles[x.ID] = &x
-		a.m.Roles = append(a.m.Roles, &x)
+		declare(a, file, d, src, a.roles, &a.m.Roles, d.role)
 	case KindUser:
-		x := *d.user
-		x.Source = src
-		if first, ok := a.users[x.ID]; ok {
-			dup(d.kind, first.Source)
-			return
-		}
-		a.users[x.ID] = &x
-		a.m.Users = append(a.m.Users, &x)
+		declare(a, file, d, src, a.users, &a.m.Users, d.user)
 	case KindAssignment:
 		x := *d.assignment
 		x.Source = src
@@ -167,6 +135,25 @@ func (a *assembler) collect(file string, d decoded) {
 	case KindCatalog:
 		a.catalogs = append(a.catalogs, catalogSource{doc: d.catalog, src: src})
 	}
+}
+
+// declare adds a copy of the decoded object doc, declared at src, to byID and to the model's list,
+// unless its id is already declared: that is reported at the document's id.
+func declare[T any, P interface {
+	*T
+	declared
+}](a *assembler, file string, d decoded, src Source, byID map[string]P, list *[]P, doc P) {
+	x := P(new(T))
+	*x = *doc
+	id, at := x.declaredAt()
+	*at = src
+	if first, ok := byID[id]; ok {
+		_, at := first.declaredAt()
+		a.add(file, d.idPos, CodeDuplicateID, "%s %q is already declared at %s:%d", strings.ToLower(d.kind), d.id, at.File, at.Line)
+		return
+	}
+	byID[id] = x
+	*list = append(*list, x)
 }
 
 // mergeCatalogs merges every Catalog document; one key defined differently twice is a conflict.
@@ -572,11 +559,11 @@ func (a *assembler) checkAssignments() {
 // normalize sorts every list by id and fills defaults.
 func (a *assembler) normalize() {
 	m := a.m
-	slices.SortFunc(m.Instances, func(x, y *Instance) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(m.Sets, func(x, y *PermissionSet) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(m.Roles, func(x, y *Role) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(m.Assignments, func(x, y *Assignment) int { return cmp.Compare(x.ID, y.ID) })
-	slices.SortFunc(m.Users, func(x, y *User) int { return cmp.Compare(x.ID, y.ID) })
+	sortByID(m.Instances)
+	sortByID(m.Sets)
+	sortByID(m.Roles)
+	sortByID(m.Assignments)
+	sortByID(m.Users)
 	if c := m.Catalog; c != nil {
 		for _, section := range []map[string][]string{c.Requires, c.Implies, c.Endpoints} {
 			for k, v := range section {

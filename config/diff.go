@@ -91,27 +91,25 @@ func objectsOf(m *Model, kind string) map[string]object {
 			add("repository", m.Repository, m.Repository.Source)
 		}
 	case KindInstance:
-		for _, x := range m.Instances {
-			add(x.ID, x, x.Source)
-		}
+		addEach(add, m.Instances)
 	case KindPermissionSet:
-		for _, x := range m.Sets {
-			add(x.ID, x, x.Source)
-		}
+		addEach(add, m.Sets)
 	case KindRole:
-		for _, x := range m.Roles {
-			add(x.ID, x, x.Source)
-		}
+		addEach(add, m.Roles)
 	case KindAssignment:
-		for _, x := range m.Assignments {
-			add(x.ID, x, x.Source)
-		}
+		addEach(add, m.Assignments)
 	case KindUser:
-		for _, x := range m.Users {
-			add(x.ID, x, x.Source)
-		}
+		addEach(add, m.Users)
 	}
 	return out
+}
+
+// addEach adds every object of a list of the model.
+func addEach[T declared](add func(id string, v any, src Source), xs []T) {
+	for _, x := range xs {
+		id, src := x.declaredAt()
+		add(id, x, *src)
+	}
 }
 
 func toJSON(v any) map[string]any {

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -190,37 +192,56 @@ type Lint struct {
 const DefaultExpiringWithin = 14 * 24 * time.Hour
 
 // Instance returns the instance with the given id, or nil.
-func (m *Model) Instance(id string) *Instance {
-	return find(m.Instances, id, func(x *Instance) string { return x.ID })
-}
+func (m *Model) Instance(id string) *Instance { return find(m.Instances, id) }
 
 // Set returns the permission set with the given id, or nil.
-func (m *Model) Set(id string) *PermissionSet {
-	return find(m.Sets, id, func(x *PermissionSet) string { return x.ID })
-}
+func (m *Model) Set(id string) *PermissionSet { return find(m.Sets, id) }
 
 // Role returns the role with the given id, or nil.
-func (m *Model) Role(id string) *Role { return find(m.Roles, id, func(x *Role) string { return x.ID }) }
+func (m *Model) Role(id string) *Role { return find(m.Roles, id) }
 
 // User returns the user with the given id, or nil.
-func (m *Model) User(id string) *User { return find(m.Users, id, func(x *User) string { return x.ID }) }
+func (m *Model) User(id string) *User { return find(m.Users, id) }
+
+// declared is an object of the model that a document declares by id: its id, and where it is
+// declared (a pointer, so the assembler can set it).
+type declared interface {
+	declaredAt() (id string, src *Source)
+}
+
+func (x *Instance) declaredAt() (string, *Source)      { return x.ID, &x.Source }
+func (x *PermissionSet) declaredAt() (string, *Source) { return x.ID, &x.Source }
+func (x *Role) declaredAt() (string, *Source)          { return x.ID, &x.Source }
+func (x *Assignment) declaredAt() (string, *Source)    { return x.ID, &x.Source }
+func (x *User) declaredAt() (string, *Source)          { return x.ID, &x.Source }
+
+// idOf is the id of a declared object.
+func idOf[T declared](x T) string {
+	id, _ := x.declaredAt()
+	return id
+}
 
 // find is a binary search over a slice sorted by id.
-func find[T any](xs []T, id string, key func(T) string) T {
+func find[T declared](xs []T, id string) T {
 	lo, hi := 0, len(xs)
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if key(xs[mid]) < id {
+		if idOf(xs[mid]) < id {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
 	var zero T
-	if lo < len(xs) && key(xs[lo]) == id {
+	if lo < len(xs) && idOf(xs[lo]) == id {
 		return xs[lo]
 	}
 	return zero
+}
+
+// sortByID sorts a list of the model by id.
+func sortByID[T declared](xs []T) {
+	slices.SortFunc(xs, func(x, y T) int { return cmp.Compare(idOf(x), idOf(y)) })
 }
 
 // MarshalJSON writes expiringWithin as a duration string (336h0m0s), not nanoseconds.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/edit"
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 func TestAppendToList(t *testing.T) {
@@ -174,8 +175,8 @@ func TestSetDocument(t *testing.T) {
 // and the disk is not touched.
 func TestOverlay(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "instances/prod.yaml", "apiVersion: permsets/v1\nkind: Instance\nid: prod\nname: Prod\n")
-	write(t, dir, "sets/prod/a.yaml", "apiVersion: permsets/v1\nkind: PermissionSet\nid: a\ninstances: [prod]\nname: A\npermissions: [x=y]\n")
+	testutil.WriteFile(t, dir, "instances/prod.yaml", "apiVersion: permsets/v1\nkind: Instance\nid: prod\nname: Prod\n")
+	testutil.WriteFile(t, dir, "sets/prod/a.yaml", "apiVersion: permsets/v1\nkind: PermissionSet\nid: a\ninstances: [prod]\nname: A\npermissions: [x=y]\n")
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +226,7 @@ func TestCreateReplaceRestore(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "out")); err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "old.yaml", "old\n")
+	testutil.WriteFile(t, dir, "old.yaml", "old\n")
 	if err := os.Chmod(filepath.Join(dir, "old.yaml"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -287,17 +288,6 @@ func TestCreateReplaceRestore(t *testing.T) {
 		if strings.HasSuffix(e.Name(), ".tmp") {
 			t.Errorf("left a temporary file %s", e.Name())
 		}
-	}
-}
-
-func write(t *testing.T, dir, rel, content string) {
-	t.Helper()
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

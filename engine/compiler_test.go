@@ -14,12 +14,7 @@ import (
 // one Compiler: every value must equal a fresh compilation's, and each step must reuse exactly
 // the instances and sets its edit did not touch.
 func TestCompilerReuse(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "repo")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = dir, 3, 60, 200, 8, 2000, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	dir := testutil.Generated(t, synth.Options{Instances: 3, Sets: 60, Users: 200, Roles: 8, Pairs: 2000})
 	c := &Compiler{}
 	compileBoth := func(t *testing.T) CompileStats {
 		t.Helper()

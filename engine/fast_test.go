@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 // allowMatchesDecision asks allow (which answers from the fast table when it is conclusive),
@@ -22,25 +22,14 @@ import (
 // The clock is moved with EvalOptions.Now (not input.time, which skips the fast table).
 func allowMatchesDecision(t *testing.T, e *engine.Evaluator, input map[string]any, now time.Time) bool {
 	t.Helper()
-	ctx := context.Background()
-	opts := engine.EvalOptions{Now: now}
-	allow, err := e.Eval(ctx, "allow", input, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := e.Eval(ctx, "decision", input, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	allow := evalAt(t, e, "allow", input, now)
+	d := evalAt(t, e, "decision", input, now)
 	if allow != d.(map[string]any)["allow"] {
 		t.Errorf("input %v at %v: allow %v, decision %v", input, now, allow, d)
 		return false
 	}
 	// decision answers from the decision table where it can; the rule is the definition.
-	def, err := e.Eval(ctx, "_decision_by_rule", input, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	def := evalAt(t, e, "_decision_by_rule", input, now)
 	if !reflect.DeepEqual(d, def) {
 		t.Errorf("input %v at %v:\ndecision %v\nrule     %v", input, now, d, def)
 		return false
@@ -73,11 +62,7 @@ func TestFastTableMatchesDecision(t *testing.T) {
 			}
 			slices.Sort(users)
 			users = append(slices.Compact(users), "nobody")
-			var perms []string
-			for _, p := range idx.Permissions() {
-				perms = append(perms, p)
-			}
-			slices.Sort(perms)
+			perms := idx.Permissions() // sorted
 			allowed, asked := 0, 0
 			for _, inst := range idx.Instances() {
 				for _, u := range users {
@@ -190,19 +175,11 @@ func relatedResource(user string) map[string]any {
 
 // TestFastTableMatchesDecisionGenerated does the same on a generated repository, on a sample.
 func TestFastTableMatchesDecisionGenerated(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "repo")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = dir, 3, 120, 400, 12, 6000, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	o := synth.Options{Instances: 3, Sets: 120, Users: 400, Roles: 12, Pairs: 6000}
+	dir := testutil.Generated(t, o)
 	_, e := compile(t, dir)
 	idx := compileIndex(t, dir)
-	var perms []string
-	for _, p := range idx.Permissions() {
-		perms = append(perms, p)
-	}
-	slices.Sort(perms)
+	perms := idx.Permissions() // sorted
 	r := rand.New(rand.NewPCG(7, 7))
 	allowed := 0
 	kinds := map[string]int{}
@@ -237,27 +214,17 @@ func TestFastTableMatchesDecisionGenerated(t *testing.T) {
 // instance and permission of every example variant and of a generated repository, at four
 // evaluation times (before, between and after the expiries), with and without a resource.
 func TestFastTableMatchesWhoCan(t *testing.T) {
-	gen := filepath.Join(t.TempDir(), "gen")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = gen, 2, 80, 300, 10, 3000, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	gen := testutil.Generated(t, synth.Options{Instances: 2, Sets: 80, Users: 300, Roles: 10, Pairs: 3000})
 	dirs := map[string]string{"generated": gen}
 	for _, example := range []string{"nation", "nation-requirements", "portal", "portal-disabled", "api", "workflows", "authzen"} {
 		dirs[example] = variants[example](t)
 	}
-	ctx := context.Background()
 	holders := 0
 	for name, dir := range dirs {
 		t.Run(name, func(t *testing.T) {
 			_, e := compile(t, dir)
 			idx := compileIndex(t, dir)
-			var perms []string
-			for _, p := range idx.Permissions() {
-				perms = append(perms, p)
-			}
-			slices.Sort(perms)
+			perms := idx.Permissions() // sorted
 			for _, inst := range idx.Instances() {
 				for _, p := range perms {
 					for i, now := range clocks {
@@ -265,15 +232,8 @@ func TestFastTableMatchesWhoCan(t *testing.T) {
 						if i%2 == 1 {
 							input["resource"] = relatedResource("u000001")
 						}
-						opts := engine.EvalOptions{Now: now}
-						got, err := e.Eval(ctx, "who_can", input, opts)
-						if err != nil {
-							t.Fatal(err)
-						}
-						want, err := e.Eval(ctx, "_who_can_by_rule", input, opts)
-						if err != nil {
-							t.Fatal(err)
-						}
+						got := evalAt(t, e, "who_can", input, now)
+						want := evalAt(t, e, "_who_can_by_rule", input, now)
 						if !reflect.DeepEqual(got, want) {
 							t.Fatalf("who_can %v at %v:\n table %v\n rule  %v", input, now, got, want)
 						}
@@ -298,7 +258,6 @@ func asList(v any) []any {
 // that instant it grants nothing, through allow, decision, effective and who_can alike.
 func TestExpiryInstant(t *testing.T) {
 	_, e := compile(t, "../examples/nation")
-	ctx := context.Background()
 	expires := time.Date(2027, 1, 31, 23, 59, 59, 0, time.UTC)
 	input := map[string]any{"user": "kwame", "instance": "campaign", "permission": "people=edit",
 		"resource": map[string]any{"id": "p-8", "point_person": "kwame"}}
@@ -306,21 +265,14 @@ func TestExpiryInstant(t *testing.T) {
 		now   time.Time
 		grant bool
 	}{{expires.Add(-time.Nanosecond), true}, {expires, false}, {expires.Add(time.Nanosecond), false}} {
-		opts := engine.EvalOptions{Now: tc.now}
 		if got := allowMatchesDecision(t, e, input, tc.now); got != tc.grant {
 			t.Errorf("at %v: allow %v, want %v", tc.now, got, tc.grant)
 		}
-		eff, err := e.Eval(ctx, "effective", map[string]any{"user": "kwame", "instance": "campaign"}, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		eff := evalAt(t, e, "effective", map[string]any{"user": "kwame", "instance": "campaign"}, tc.now)
 		if held := slices.Contains(fmtList(eff.(map[string]any)["sets"]), "field-organizer"); held != tc.grant {
 			t.Errorf("at %v: effective %v", tc.now, eff)
 		}
-		wc, err := e.Eval(ctx, "who_can", map[string]any{"instance": "campaign", "permission": "people=edit", "resource": input["resource"]}, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		wc := evalAt(t, e, "who_can", map[string]any{"instance": "campaign", "permission": "people=edit", "resource": input["resource"]}, tc.now)
 		listed := false
 		for _, entry := range wc.([]any) {
 			listed = listed || entry.(map[string]any)["user"] == "kwame"

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"encoding/json"
 	"maps"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/permsets/permsets/engine"
 	"github.com/permsets/permsets/internal/sorted"
 	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 // TestIndexReaders: the index's accessors on examples/nation.
@@ -157,12 +157,7 @@ func TestIndexReadersNoCatalog(t *testing.T) {
 // records (Order is the record id's number less one), users' holdings, holders, suspensions
 // and requirements.
 func TestIndexReadersMatchDocument(t *testing.T) {
-	gen := filepath.Join(t.TempDir(), "gen")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = gen, 2, 40, 150, 6, 1500, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	gen := testutil.Generated(t, synth.Options{Instances: 2, Sets: 40, Users: 150, Roles: 6, Pairs: 1500})
 	dirs := map[string]string{"generated": gen}
 	for _, example := range []string{"nation", "portal", "api", "workflows", "ci"} {
 		dirs[example] = "../examples/" + example

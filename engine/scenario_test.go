@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +37,17 @@ func compile(t testing.TB, dir string) (*engine.Bundle, *engine.Evaluator) {
 		t.Fatal(err)
 	}
 	return b, e
+}
+
+// evalAt evaluates the query path on input with the clock at now (the zero time: the real
+// clock), failing the test on an error.
+func evalAt(t testing.TB, e *engine.Evaluator, path string, input any, now time.Time) any {
+	t.Helper()
+	v, err := e.Eval(context.Background(), path, input, engine.EvalOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // variants of the examples, made for one behaviour each.
@@ -184,7 +194,6 @@ var scenarios = []scenario{
 }
 
 func TestScenarios(t *testing.T) {
-	ctx := context.Background()
 	evaluators := map[string]*engine.Evaluator{}
 	for _, sc := range scenarios {
 		t.Run(sc.note, func(t *testing.T) {
@@ -193,15 +202,8 @@ func TestScenarios(t *testing.T) {
 				_, e = compile(t, variants[sc.example](t))
 				evaluators[sc.example] = e
 			}
-			allow, err := e.Eval(ctx, "allow", sc.input, engine.EvalOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := e.Eval(ctx, "decision", sc.input, engine.EvalOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := v.(map[string]any)
+			allow := evalAt(t, e, "allow", sc.input, time.Time{})
+			d := evalAt(t, e, "decision", sc.input, time.Time{}).(map[string]any)
 			if allow != sc.allow || d["allow"] != sc.allow {
 				t.Errorf("allow = %v, decision.allow = %v, want %v (%v)", allow, d["allow"], sc.allow, d["reason"])
 			}
@@ -234,15 +236,10 @@ func fmtList(v any) []string {
 }
 
 func TestListings(t *testing.T) {
-	ctx := context.Background()
 	eval := func(example, path string, input map[string]any) any {
 		t.Helper()
 		_, e := compile(t, variants[example](t))
-		v, err := e.Eval(ctx, path, input, engine.EvalOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := json.Marshal(v)
+		out, _ := json.Marshal(evalAt(t, e, path, input, time.Time{}))
 		return string(out)
 	}
 	for _, tc := range []struct {
@@ -270,38 +267,10 @@ func TestListings(t *testing.T) {
 	}
 }
 
-var (
-	opaOnce sync.Once
-	opaPath string
-	opaErr  error
-)
-
-// stockOPA returns the path of a stock opa binary built from the module proxy by
-// scripts/opa.sh (cached between runs).
-func stockOPA(t *testing.T) string {
-	t.Helper()
-	opaOnce.Do(func() {
-		cmd := exec.Command("bash", "../scripts/opa.sh")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			opaErr = err
-			opaPath = stderr.String()
-			return
-		}
-		opaPath = strings.TrimSpace(string(out))
-	})
-	if opaErr != nil {
-		t.Fatalf("building stock opa: %v\n%s", opaErr, opaPath)
-	}
-	return opaPath
-}
-
 // TestStockOPACompatibility: `opa eval --bundle` over the bundle permsctl build writes gives the
 // same allow and decision as the engine, for every scenario.
 func TestStockOPACompatibility(t *testing.T) {
-	opa := stockOPA(t)
+	opa := testutil.StockOPA(t)
 	ctx := context.Background()
 	byExample := map[string][]scenario{}
 	for _, sc := range scenarios {

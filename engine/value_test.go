@@ -14,18 +14,14 @@ import (
 
 	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/synth"
+	"github.com/permsets/permsets/internal/testutil"
 )
 
 // TestIndexValueMatchesJSON holds the AST value the store gets to what decoding the index's
 // JSON gives, on every example and a generated repository, and the JSON written back from the
 // value to the same document: a field added to the index and forgotten in value.go fails here.
 func TestIndexValueMatchesJSON(t *testing.T) {
-	gen := filepath.Join(t.TempDir(), "gen")
-	o := synth.DefaultOptions()
-	o.Out, o.Instances, o.Sets, o.Users, o.Roles, o.Pairs, o.Inputs = gen, 3, 60, 200, 8, 2000, 10
-	if _, err := synth.Generate(o); err != nil {
-		t.Fatal(err)
-	}
+	gen := testutil.Generated(t, synth.Options{Instances: 3, Sets: 60, Users: 200, Roles: 8, Pairs: 2000})
 	dirs, _ := filepath.Glob("../examples/*")
 	dirs = append(dirs, gen)
 	checked := 0

@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 
 	"github.com/permsets/permsets/internal/credentials"
+	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/publish"
 	"github.com/permsets/permsets/source"
 )
@@ -31,30 +32,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// hermetic keeps the user's git configuration (a global excludes file) out of a test.
-func hermetic(t *testing.T) string {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	return home
-}
-
 func TestCheckClean(t *testing.T) {
-	hermetic(t)
+	testutil.Hermetic(t)
 	clean := func(t *testing.T) *testRepo {
 		r := newRepo(t)
-		r.write(map[string]string{
+		r.Write(map[string]string{
 			"access/sets/a.yaml": "one\n",
 			"access/sets/b.yaml": "bee\n",
 			".gitignore":         "*.tmp\nbuild/\n",
 		})
-		r.commit("first")
+		r.Commit("first")
 		return r
 	}
 	dirty := func(t *testing.T, r *testRepo, want ...string) {
 		t.Helper()
-		err := publish.CheckClean(r.path("access"))
+		err := publish.CheckClean(r.Path("access"))
 		if !errors.Is(err, publish.ErrDirty) {
 			t.Fatalf("CheckClean = %v, want ErrDirty", err)
 		}
@@ -67,43 +59,43 @@ func TestCheckClean(t *testing.T) {
 
 	t.Run("clean", func(t *testing.T) {
 		r := clean(t)
-		if err := publish.CheckClean(r.dir); err != nil {
+		if err := publish.CheckClean(r.Dir); err != nil {
 			t.Fatal(err)
 		}
-		if err := publish.CheckClean(r.path("access/sets")); err != nil {
+		if err := publish.CheckClean(r.Path("access/sets")); err != nil {
 			t.Fatalf("from a subdirectory: %v", err)
 		}
 	})
 	t.Run("modified", func(t *testing.T) {
 		r := clean(t)
-		r.write(map[string]string{"access/sets/a.yaml": "changed\n"})
+		r.Write(map[string]string{"access/sets/a.yaml": "changed\n"})
 		dirty(t, r, "M access/sets/a.yaml")
-		r.write(map[string]string{"access/sets/a.yaml": "one\n"})
-		if err := publish.CheckClean(r.dir); err != nil {
+		r.Write(map[string]string{"access/sets/a.yaml": "one\n"})
+		if err := publish.CheckClean(r.Dir); err != nil {
 			t.Errorf("after restoring the content: %v", err)
 		}
 	})
 	t.Run("untracked", func(t *testing.T) {
 		r := clean(t)
-		r.write(map[string]string{"access/sets/new.yaml": "new\n"})
+		r.Write(map[string]string{"access/sets/new.yaml": "new\n"})
 		dirty(t, r, "?? access/sets/new.yaml")
 	})
 	t.Run("ignored", func(t *testing.T) {
 		r := clean(t)
-		r.write(map[string]string{"scratch.tmp": "x", "access/build/out.o": "x", "build/deep/er.o": "x"})
-		if err := publish.CheckClean(r.dir); err != nil {
+		r.Write(map[string]string{"scratch.tmp": "x", "access/build/out.o": "x", "build/deep/er.o": "x"})
+		if err := publish.CheckClean(r.Dir); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("deleted", func(t *testing.T) {
 		r := clean(t)
-		r.remove("access/sets/b.yaml")
+		r.Remove("access/sets/b.yaml")
 		dirty(t, r, "D access/sets/b.yaml")
 	})
 	t.Run("staged", func(t *testing.T) {
 		r := clean(t)
-		r.write(map[string]string{"c.yaml": "cee\n"})
-		wt, err := r.repo.Worktree()
+		r.Write(map[string]string{"c.yaml": "cee\n"})
+		wt, err := r.Repo.Worktree()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,14 +110,14 @@ func TestCheckClean(t *testing.T) {
 		for i := range 15 {
 			files[fmt.Sprintf("new/%02d.yaml", i)] = "x"
 		}
-		r.write(files)
+		r.Write(files)
 		dirty(t, r, "new/00.yaml", "new/09.yaml", "and 5 more")
-		if err := publish.CheckClean(r.dir); strings.Contains(err.Error(), "new/10.yaml") {
+		if err := publish.CheckClean(r.Dir); strings.Contains(err.Error(), "new/10.yaml") {
 			t.Errorf("error names an 11th path: %v", err)
 		}
 	})
 	t.Run("global excludes file", func(t *testing.T) {
-		home := hermetic(t)
+		home := testutil.Hermetic(t)
 		if err := os.MkdirAll(filepath.Join(home, ".config", "git"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -133,14 +125,14 @@ func TestCheckClean(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := clean(t)
-		r.write(map[string]string{"access/.a.yaml.swp": "x", ".DS_Store": "x"})
-		if err := publish.CheckClean(r.dir); err != nil {
+		r.Write(map[string]string{"access/.a.yaml.swp": "x", ".DS_Store": "x"})
+		if err := publish.CheckClean(r.Dir); err != nil {
 			t.Fatalf("files ignored by ~/.config/git/ignore: %v", err)
 		}
 		// A repository's .gitignore wins over the global file, as in git.
-		r.write(map[string]string{".gitignore": "*.tmp\nbuild/\n!keep.swp\n", "keep.swp": "x"})
+		r.Write(map[string]string{".gitignore": "*.tmp\nbuild/\n!keep.swp\n", "keep.swp": "x"})
 		dirty(t, r, "M .gitignore", "?? keep.swp")
-		if err := publish.CheckClean(r.dir); strings.Contains(err.Error(), ".DS_Store") {
+		if err := publish.CheckClean(r.Dir); strings.Contains(err.Error(), ".DS_Store") {
 			t.Errorf("globally ignored file named: %v", err)
 		}
 	})
@@ -148,19 +140,19 @@ func TestCheckClean(t *testing.T) {
 
 func TestHeadAndLocalLive(t *testing.T) {
 	r := newRepo(t)
-	if _, err := publish.Head(r.dir); err == nil {
+	if _, err := publish.Head(r.Dir); err == nil {
 		t.Error("Head of a repository without commits: no error")
 	}
-	r.write(map[string]string{"a/x.yaml": "x\n"})
-	c1 := r.commit("first")
-	if got, err := publish.Head(r.path("a")); err != nil || got != c1.String() {
+	r.Write(map[string]string{"a/x.yaml": "x\n"})
+	c1 := r.Commit("first")
+	if got, err := publish.Head(r.Path("a")); err != nil || got != c1.String() {
 		t.Errorf("Head = %q, %v; want %s", got, err, c1)
 	}
-	if got, err := publish.LocalLive(r.dir); err != nil || got != "" {
+	if got, err := publish.LocalLive(r.Dir); err != nil || got != "" {
 		t.Errorf("LocalLive before there is one = %q, %v", got, err)
 	}
-	r.ref("refs/heads/live", c1)
-	if got, err := publish.LocalLive(r.path("a")); err != nil || got != c1.String() {
+	r.SetRef("refs/heads/live", c1)
+	if got, err := publish.LocalLive(r.Path("a")); err != nil || got != c1.String() {
 		t.Errorf("LocalLive = %q, %v; want %s", got, err, c1)
 	}
 	if publish.LiveRef("") != "refs/heads/live" || publish.LiveRef("origin") != "refs/remotes/origin/live" {
@@ -234,109 +226,109 @@ func readNote(t *testing.T, dir string, commit plumbing.Hash) string {
 func TestPublishLocal(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)
-	r.write(map[string]string{"access/a.yaml": "one\n"})
-	c1 := r.commit("first")
+	r.Write(map[string]string{"access/a.yaml": "one\n"})
+	c1 := r.Commit("first")
 	n1 := note("alice@example.org", 1)
 
-	if err := publish.Publish(ctx, r.path("access"), "", c1.String(), "", false, n1, nil); err != nil {
+	if err := publish.Publish(ctx, r.Path("access"), "", c1.String(), "", false, n1, nil); err != nil {
 		t.Fatalf("first publish: %v", err)
 	}
-	if got := refOf(t, r.repo, "refs/heads/live"); got != c1 {
+	if got := refOf(t, r.Repo, "refs/heads/live"); got != c1 {
 		t.Fatalf("live = %s, want %s", got, c1)
 	}
-	if got := readNote(t, r.dir, c1); got != noteText(n1) {
+	if got := readNote(t, r.Dir, c1); got != noteText(n1) {
 		t.Errorf("note = %q, want %q", got, noteText(n1))
 	}
-	if got := noteInTree(t, r.repo, c1); got != noteText(n1) {
+	if got := noteInTree(t, r.Repo, c1); got != noteText(n1) {
 		t.Errorf("note in the tree = %q", got)
 	}
-	if got := readNote(t, r.dir, plumbing.NewHash(strings.Repeat("ab", 20))); got != "" {
+	if got := readNote(t, r.Dir, plumbing.NewHash(strings.Repeat("ab", 20))); got != "" {
 		t.Errorf("note of a commit without one = %q", got)
 	}
 
 	t.Run("first publish when live exists", func(t *testing.T) {
-		err := publish.Publish(ctx, r.dir, "", c1.String(), "", false, n1, nil)
+		err := publish.Publish(ctx, r.Dir, "", c1.String(), "", false, n1, nil)
 		if !errors.Is(err, publish.ErrLiveMoved) {
 			t.Fatalf("err = %v, want ErrLiveMoved", err)
 		}
 	})
 
-	r.write(map[string]string{"access/a.yaml": "two\n"})
-	c2 := r.commit("second")
+	r.Write(map[string]string{"access/a.yaml": "two\n"})
+	c2 := r.Commit("second")
 	n2 := note("bob@example.org", 2)
-	if err := publish.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, n2, nil); err != nil {
+	if err := publish.Publish(ctx, r.Dir, "", c2.String(), c1.String(), false, n2, nil); err != nil {
 		t.Fatalf("fast-forward: %v", err)
 	}
-	if got := refOf(t, r.repo, "refs/heads/live"); got != c2 {
+	if got := refOf(t, r.Repo, "refs/heads/live"); got != c2 {
 		t.Fatalf("live = %s, want %s", got, c2)
 	}
-	if readNote(t, r.dir, c1) != noteText(n1) || readNote(t, r.dir, c2) != noteText(n2) {
-		t.Errorf("notes after two applies: %q, %q", readNote(t, r.dir, c1), readNote(t, r.dir, c2))
+	if readNote(t, r.Dir, c1) != noteText(n1) || readNote(t, r.Dir, c2) != noteText(n2) {
+		t.Errorf("notes after two applies: %q, %q", readNote(t, r.Dir, c1), readNote(t, r.Dir, c2))
 	}
-	notes := refOf(t, r.repo, publish.NotesRef)
-	if nc, err := r.repo.CommitObject(notes); err != nil || len(nc.ParentHashes) != 1 {
+	notes := refOf(t, r.Repo, publish.NotesRef)
+	if nc, err := r.Repo.CommitObject(notes); err != nil || len(nc.ParentHashes) != 1 {
 		t.Errorf("notes commit %v: parents %v, want the previous notes commit", err, nc.ParentHashes)
 	}
 
 	t.Run("stale expected", func(t *testing.T) {
-		r.write(map[string]string{"access/a.yaml": "three\n"})
-		c3 := r.commit("third")
-		err := publish.Publish(ctx, r.dir, "", c3.String(), c1.String(), false, n2, nil)
+		r.Write(map[string]string{"access/a.yaml": "three\n"})
+		c3 := r.Commit("third")
+		err := publish.Publish(ctx, r.Dir, "", c3.String(), c1.String(), false, n2, nil)
 		if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
 			t.Fatalf("err = %v, want ErrLiveMoved saying to re-run apply", err)
 		}
-		if got := refOf(t, r.repo, "refs/heads/live"); got != c2 {
+		if got := refOf(t, r.Repo, "refs/heads/live"); got != c2 {
 			t.Errorf("live moved to %s", got)
 		}
-		if got := readNote(t, r.dir, c3); got != "" {
+		if got := readNote(t, r.Dir, c3); got != "" {
 			t.Errorf("refused publish left a note: %q", got)
 		}
 	})
 
 	t.Run("not a fast-forward", func(t *testing.T) {
 		n3 := note("carol@example.org", 3)
-		err := publish.Publish(ctx, r.dir, "", c1.String(), c2.String(), false, n3, nil)
+		err := publish.Publish(ctx, r.Dir, "", c1.String(), c2.String(), false, n3, nil)
 		if !errors.Is(err, publish.ErrNotFastForward) {
 			t.Fatalf("err = %v, want ErrNotFastForward", err)
 		}
-		if got := refOf(t, r.repo, "refs/heads/live"); got != c2 {
+		if got := refOf(t, r.Repo, "refs/heads/live"); got != c2 {
 			t.Errorf("live moved to %s", got)
 		}
-		if err := publish.Publish(ctx, r.dir, "", c1.String(), c2.String(), true, n3, nil); err != nil {
+		if err := publish.Publish(ctx, r.Dir, "", c1.String(), c2.String(), true, n3, nil); err != nil {
 			t.Fatalf("forced: %v", err)
 		}
-		if got := refOf(t, r.repo, "refs/heads/live"); got != c1 {
+		if got := refOf(t, r.Repo, "refs/heads/live"); got != c1 {
 			t.Errorf("live = %s, want %s", got, c1)
 		}
 		// A second apply of one commit adds to its note, as git notes append does.
-		if got, want := readNote(t, r.dir, c1), noteText(n1)+"\n"+noteText(n3); got != want {
+		if got, want := readNote(t, r.Dir, c1), noteText(n1)+"\n"+noteText(n3); got != want {
 			t.Errorf("note after re-applying = %q, want %q", got, want)
 		}
 	})
 
 	t.Run("live checked out", func(t *testing.T) {
-		if err := r.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, "refs/heads/live")); err != nil {
+		if err := r.Repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, "refs/heads/live")); err != nil {
 			t.Fatal(err)
 		}
 		defer func() {
-			_ = r.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, "refs/heads/master"))
+			_ = r.Repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, "refs/heads/master"))
 		}()
-		err := publish.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, n2, nil)
+		err := publish.Publish(ctx, r.Dir, "", c2.String(), c1.String(), false, n2, nil)
 		if err == nil || !strings.Contains(err.Error(), "checked-out") {
 			t.Fatalf("err = %v, want a refusal to move the checked-out branch", err)
 		}
 	})
 
 	t.Run("bad arguments", func(t *testing.T) {
-		if err := publish.Publish(ctx, r.dir, "", c2.String(), "c1", false, n2, nil); err == nil {
+		if err := publish.Publish(ctx, r.Dir, "", c2.String(), "c1", false, n2, nil); err == nil {
 			t.Error("expected that is not a hash: no error")
 		}
 		bad := n2
 		bad.Actor = "mallory\nactor: alice"
-		if err := publish.Publish(ctx, r.dir, "", c2.String(), c1.String(), false, bad, nil); err == nil {
+		if err := publish.Publish(ctx, r.Dir, "", c2.String(), c1.String(), false, bad, nil); err == nil {
 			t.Error("actor with a line break: no error")
 		}
-		if err := publish.Publish(ctx, r.dir, "", "no-such-rev", c1.String(), false, n2, nil); !errors.Is(err, source.ErrUnknownRevision) {
+		if err := publish.Publish(ctx, r.Dir, "", "no-such-rev", c1.String(), false, n2, nil); !errors.Is(err, source.ErrUnknownRevision) {
 			t.Errorf("unknown commit: %v", err)
 		}
 	})
@@ -347,8 +339,8 @@ func TestPublishLocal(t *testing.T) {
 func newRemote(t *testing.T) string {
 	t.Helper()
 	seed := newRepo(t)
-	seed.write(map[string]string{"access/a.yaml": "seed\n"})
-	seed.commit("seed")
+	seed.Write(map[string]string{"access/a.yaml": "seed\n"})
+	seed.Commit("seed")
 	top, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -357,10 +349,10 @@ func newRemote(t *testing.T) string {
 	if _, err := git.PlainInit(bare, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := seed.repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
+	if _, err := seed.Repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := seed.repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"refs/heads/master:refs/heads/master"}}); err != nil {
+	if err := seed.Repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"refs/heads/master:refs/heads/master"}}); err != nil {
 		t.Fatal(err)
 	}
 	return bare
@@ -369,31 +361,23 @@ func newRemote(t *testing.T) string {
 // cloneOf clones url with go-git; commits made in the clone are told apart by name.
 func cloneOf(t *testing.T, url, name string) *testRepo {
 	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := git.PlainClone(dir, false, &git.CloneOptions{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &testRepo{t: t, dir: dir, repo: repo}
-	r.write(map[string]string{"who": name + "\n"})
-	r.commit(name + " starts")
+	r := &testRepo{testutil.CloneGitRepo(t, url), t}
+	r.Write(map[string]string{"who": name + "\n"})
+	r.Commit(name + " starts")
 	return r
 }
 
 // change commits a change in r.
 func (r *testRepo) change(msg string) plumbing.Hash {
 	r.t.Helper()
-	r.write(map[string]string{"access/a.yaml": msg + "\n"})
-	return r.commit(msg)
+	r.Write(map[string]string{"access/a.yaml": msg + "\n"})
+	return r.Commit(msg)
 }
 
 // resetTo points r's branch and work tree at h, as git reset --hard does.
 func (r *testRepo) resetTo(h plumbing.Hash) {
 	r.t.Helper()
-	wt, err := r.repo.Worktree()
+	wt, err := r.Repo.Worktree()
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -413,7 +397,7 @@ func openBare(t *testing.T, path string) *git.Repository {
 
 func fetch(t *testing.T, r *testRepo) string {
 	t.Helper()
-	live, err := publish.FetchLive(context.Background(), r.path("access"), "origin", nil)
+	live, err := publish.FetchLive(context.Background(), r.Path("access"), "origin", nil)
 	if err != nil {
 		t.Fatalf("FetchLive: %v", err)
 	}
@@ -428,7 +412,7 @@ func TestFetchLive(t *testing.T) {
 	if got := fetch(t, a); got != "" {
 		t.Fatalf("FetchLive with no live on the remote = %q", got)
 	}
-	if got := refOf(t, a.repo, "refs/remotes/origin/live"); !got.IsZero() {
+	if got := refOf(t, a.Repo, "refs/remotes/origin/live"); !got.IsZero() {
 		t.Errorf("refs/remotes/origin/live = %s, want none", got)
 	}
 
@@ -439,10 +423,10 @@ func TestFetchLive(t *testing.T) {
 	if got := fetch(t, a); got != master.String() {
 		t.Fatalf("FetchLive = %q, want %s", got, master)
 	}
-	if got := refOf(t, a.repo, "refs/remotes/origin/live"); got != master {
+	if got := refOf(t, a.Repo, "refs/remotes/origin/live"); got != master {
 		t.Errorf("refs/remotes/origin/live = %s, want %s", got, master)
 	}
-	if base, err := source.DefaultBase(a.dir); err != nil || base != "refs/remotes/origin/live" {
+	if base, err := source.DefaultBase(a.Dir); err != nil || base != "refs/remotes/origin/live" {
 		t.Errorf("DefaultBase after the fetch = %q, %v", base, err)
 	}
 
@@ -453,7 +437,7 @@ func TestFetchLive(t *testing.T) {
 		if got := fetch(t, a); got != "" {
 			t.Errorf("FetchLive = %q, want none", got)
 		}
-		if got := refOf(t, a.repo, "refs/remotes/origin/live"); !got.IsZero() {
+		if got := refOf(t, a.Repo, "refs/remotes/origin/live"); !got.IsZero() {
 			t.Errorf("stale refs/remotes/origin/live = %s left", got)
 		}
 	})
@@ -461,10 +445,10 @@ func TestFetchLive(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := publish.FetchLive(cctx, a.dir, "origin", nil); !errors.Is(err, context.Canceled) {
+		if _, err := publish.FetchLive(cctx, a.Dir, "origin", nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("FetchLive: err = %v, want context.Canceled", err)
 		}
-		if err := publish.Publish(cctx, a.dir, "origin", "HEAD", "", false, note("a", 1), nil); !errors.Is(err, context.Canceled) {
+		if err := publish.Publish(cctx, a.Dir, "origin", "HEAD", "", false, note("a", 1), nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("Publish: err = %v, want context.Canceled", err)
 		}
 		if got := refOf(t, openBare(t, bare), "refs/heads/live"); !got.IsZero() {
@@ -473,32 +457,32 @@ func TestFetchLive(t *testing.T) {
 	})
 
 	t.Run("unknown remote", func(t *testing.T) {
-		_, err := publish.FetchLive(ctx, a.dir, "upstream", nil)
+		_, err := publish.FetchLive(ctx, a.Dir, "upstream", nil)
 		if err == nil || !strings.Contains(err.Error(), `no remote "upstream"`) {
 			t.Errorf("err = %v", err)
 		}
 	})
 
 	t.Run("relative path remote", func(t *testing.T) {
-		rel, err := filepath.Rel(a.dir, bare)
+		rel, err := filepath.Rel(a.Dir, bare)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.repo.CreateRemote(&config.RemoteConfig{Name: "rel", URLs: []string{rel}}); err != nil {
+		if _, err := a.Repo.CreateRemote(&config.RemoteConfig{Name: "rel", URLs: []string{rel}}); err != nil {
 			t.Fatal(err)
 		}
 		// From a subdirectory: the path is relative to the top, as git reads it.
-		if _, err := publish.FetchLive(ctx, a.path("access"), "rel", nil); err != nil {
+		if _, err := publish.FetchLive(ctx, a.Path("access"), "rel", nil); err != nil {
 			t.Errorf("FetchLive via %s: %v", rel, err)
 		}
 	})
 
 	t.Run("password never shown", func(t *testing.T) {
 		const url = "http://user:hunter2-secret@127.0.0.1:1/repo.git"
-		if _, err := a.repo.CreateRemote(&config.RemoteConfig{Name: "secret", URLs: []string{url}}); err != nil {
+		if _, err := a.Repo.CreateRemote(&config.RemoteConfig{Name: "secret", URLs: []string{url}}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := publish.RemoteURL(a.dir, "secret")
+		got, err := publish.RemoteURL(a.Dir, "secret")
 		if err != nil || got != url {
 			t.Fatalf("RemoteURL = %q, %v", got, err)
 		}
@@ -509,14 +493,14 @@ func TestFetchLive(t *testing.T) {
 		}
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		_, err = publish.FetchLive(tctx, a.dir, "secret", auth)
+		_, err = publish.FetchLive(tctx, a.Dir, "secret", auth)
 		if err == nil {
 			t.Fatal("fetch from a closed port: no error")
 		}
 		if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "tok-very-secret") {
 			t.Errorf("error shows a secret: %v", err)
 		}
-		err = publish.Publish(tctx, a.dir, "secret", "HEAD", "", false, note("a", 1), auth)
+		err = publish.Publish(tctx, a.Dir, "secret", "HEAD", "", false, note("a", 1), auth)
 		if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "tok-very-secret") {
 			t.Errorf("publish error: %v", err)
 		}
@@ -528,7 +512,7 @@ func TestPublishRemote(t *testing.T) {
 	bare := newRemote(t)
 	a := cloneOf(t, bare, "a")
 	push := func(r *testRepo, commit plumbing.Hash, expected string, force bool, n publish.Note) error {
-		return publish.Publish(ctx, r.path("access"), "origin", commit.String(), expected, force, n, nil)
+		return publish.Publish(ctx, r.Path("access"), "origin", commit.String(), expected, force, n, nil)
 	}
 
 	if got := fetch(t, a); got != "" {
@@ -543,7 +527,7 @@ func TestPublishRemote(t *testing.T) {
 	if got := refOf(t, remote, "refs/heads/live"); got != c1 {
 		t.Fatalf("remote live = %s, want %s", got, c1)
 	}
-	if got := refOf(t, a.repo, "refs/remotes/origin/live"); got != c1 {
+	if got := refOf(t, a.Repo, "refs/remotes/origin/live"); got != c1 {
 		t.Errorf("refs/remotes/origin/live = %s, want %s", got, c1)
 	}
 	if got := noteInTree(t, remote, c1); got != noteText(n1) {
@@ -552,10 +536,10 @@ func TestPublishRemote(t *testing.T) {
 	if got := readNote(t, bare, c1); got != noteText(n1) {
 		t.Errorf("ReadNote of the bare remote = %q", got)
 	}
-	if got := readNote(t, a.dir, c1); got != noteText(n1) {
+	if got := readNote(t, a.Dir, c1); got != noteText(n1) {
 		t.Errorf("local note = %q", got)
 	}
-	if got := refOf(t, a.repo, "refs/heads/live"); !got.IsZero() {
+	if got := refOf(t, a.Repo, "refs/heads/live"); !got.IsZero() {
 		t.Errorf("publishing to the remote made a local live %s", got)
 	}
 
@@ -638,7 +622,7 @@ func TestPublishRemote(t *testing.T) {
 		if got := fetch(t, a); got != cb.String() {
 			t.Fatalf("FetchLive = %s, want %s", got, cb)
 		}
-		if got := readNote(t, a.dir, cb); got != noteText(nb) {
+		if got := readNote(t, a.Dir, cb); got != noteText(nb) {
 			t.Errorf("b's note fetched into a: %q", got)
 		}
 		na := note("alice", 6)
@@ -681,7 +665,7 @@ func TestPublishRemote(t *testing.T) {
 	t.Run("diverged notes merged by the fetch", func(t *testing.T) {
 		// a records a note locally (a local apply) that the remote has not seen...
 		local := a.change("a-local")
-		if err := publish.Publish(ctx, a.dir, "", local.String(), "", false, note("local", 9), nil); err != nil {
+		if err := publish.Publish(ctx, a.Dir, "", local.String(), "", false, note("local", 9), nil); err != nil {
 			t.Fatal(err)
 		}
 		// ...while b applies to the remote.
@@ -694,12 +678,12 @@ func TestPublishRemote(t *testing.T) {
 		if live != cb.String() {
 			t.Fatalf("FetchLive = %s, want %s", live, cb)
 		}
-		merged := refOf(t, a.repo, publish.NotesRef)
-		if mc, err := a.repo.CommitObject(merged); err != nil || len(mc.ParentHashes) != 2 {
+		merged := refOf(t, a.Repo, publish.NotesRef)
+		if mc, err := a.Repo.CommitObject(merged); err != nil || len(mc.ParentHashes) != 2 {
 			t.Fatalf("local notes %s after the fetch: %v, parents %v; want a merge", merged, err, mc.ParentHashes)
 		}
-		if readNote(t, a.dir, local) != noteText(note("local", 9)) || readNote(t, a.dir, cb) != noteText(note("bob", 10)) {
-			t.Errorf("merged notes: %q, %q", readNote(t, a.dir, local), readNote(t, a.dir, cb))
+		if readNote(t, a.Dir, local) != noteText(note("local", 9)) || readNote(t, a.Dir, cb) != noteText(note("bob", 10)) {
+			t.Errorf("merged notes: %q, %q", readNote(t, a.Dir, local), readNote(t, a.Dir, cb))
 		}
 		ca := a.change("a6")
 		if err := push(a, ca, live, true, note("alice", 11)); err != nil {
@@ -714,11 +698,11 @@ func TestPublishRemote(t *testing.T) {
 
 	t.Run("a fresh clone reads the notes", func(t *testing.T) {
 		d := cloneOf(t, bare, "d")
-		if got := readNote(t, d.dir, c2); got != "" {
+		if got := readNote(t, d.Dir, c2); got != "" {
 			t.Errorf("note before fetching = %q", got)
 		}
 		fetch(t, d)
-		if got := readNote(t, d.dir, c2); got != noteText(n2) {
+		if got := readNote(t, d.Dir, c2); got != noteText(n2) {
 			t.Errorf("note after FetchLive = %q, want %q", got, noteText(n2))
 		}
 	})
@@ -737,16 +721,16 @@ func TestPublishNoGitBinary(t *testing.T) {
 	}
 	c := a.change("a1")
 	fileURL := "file://" + filepath.ToSlash(bare)
-	if _, err := a.repo.CreateRemote(&config.RemoteConfig{Name: "viafile", URLs: []string{fileURL}}); err != nil {
+	if _, err := a.Repo.CreateRemote(&config.RemoteConfig{Name: "viafile", URLs: []string{fileURL}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := publish.Publish(ctx, a.dir, "viafile", c.String(), "", false, note("alice", 1), nil); err != nil {
+	if err := publish.Publish(ctx, a.Dir, "viafile", c.String(), "", false, note("alice", 1), nil); err != nil {
 		t.Fatalf("push to %s with no git on PATH: %v", fileURL, err)
 	}
 	if got := refOf(t, openBare(t, bare), "refs/heads/live"); got != c {
 		t.Errorf("remote live = %s, want %s", got, c)
 	}
-	if live, err := publish.FetchLive(ctx, a.dir, "viafile", nil); err != nil || live != c.String() {
+	if live, err := publish.FetchLive(ctx, a.Dir, "viafile", nil); err != nil || live != c.String() {
 		t.Errorf("FetchLive = %q, %v", live, err)
 	}
 	if got := readNote(t, bare, c); got != noteText(note("alice", 1)) {
@@ -759,15 +743,15 @@ func TestPublishToWorkingRepository(t *testing.T) {
 	ctx := context.Background()
 	bare := newRemote(t)
 	upstream := cloneOf(t, bare, "upstream")
-	a := cloneOf(t, upstream.dir, "a")
+	a := cloneOf(t, upstream.Dir, "a")
 	c := a.change("a1")
-	if err := publish.Publish(ctx, a.dir, "origin", c.String(), "", false, note("alice", 1), nil); err != nil {
+	if err := publish.Publish(ctx, a.Dir, "origin", c.String(), "", false, note("alice", 1), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := refOf(t, upstream.repo, "refs/heads/live"); got != c {
+	if got := refOf(t, upstream.Repo, "refs/heads/live"); got != c {
 		t.Errorf("live = %s, want %s", got, c)
 	}
-	err := a.repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/master"}})
+	err := a.Repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/master"}})
 	if err == nil || !strings.Contains(err.Error(), "checked-out") {
 		t.Errorf("push to the checked-out branch: %v", err)
 	}
@@ -779,8 +763,8 @@ func TestPublishToWorkingRepository(t *testing.T) {
 func TestLocalTransportCompareAndSwap(t *testing.T) {
 	bare := newRemote(t)
 	a := cloneOf(t, bare, "a")
-	other := refOf(t, a.repo, "refs/heads/master")
-	if err := a.repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"refs/heads/master:refs/heads/other"}}); err != nil {
+	other := refOf(t, a.Repo, "refs/heads/master")
+	if err := a.Repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"refs/heads/master:refs/heads/other"}}); err != nil {
 		t.Fatal(err)
 	}
 	remote := openBare(t, bare)
@@ -878,17 +862,17 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 	ctx := context.Background()
 	bare := newRemote(t)
 	a := cloneOf(t, bare, "a")
-	if _, err := a.repo.CreateRemote(&config.RemoteConfig{Name: "moving", URLs: []string{"permstest://" + filepath.ToSlash(bare)}}); err != nil {
+	if _, err := a.Repo.CreateRemote(&config.RemoteConfig{Name: "moving", URLs: []string{"permstest://" + filepath.ToSlash(bare)}}); err != nil {
 		t.Fatal(err)
 	}
 	c1 := a.change("a1")
-	if err := publish.Publish(ctx, a.dir, "moving", c1.String(), "", false, note("alice", 1), nil); err != nil {
+	if err := publish.Publish(ctx, a.Dir, "moving", c1.String(), "", false, note("alice", 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	remote := openBare(t, bare)
 	notesBefore := refOf(t, remote, publish.NotesRef)
 	master := refOf(t, remote, "refs/heads/master")
-	if live, err := publish.FetchLive(ctx, a.dir, "moving", nil); err != nil || live != c1.String() {
+	if live, err := publish.FetchLive(ctx, a.Dir, "moving", nil); err != nil || live != c1.String() {
 		t.Fatalf("FetchLive = %q, %v", live, err)
 	}
 	move = func() {
@@ -897,7 +881,7 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 		}
 	}
 	c2 := a.change("a2")
-	err := publish.Publish(ctx, a.dir, "moving", c2.String(), c1.String(), false, note("alice", 2), nil)
+	err := publish.Publish(ctx, a.Dir, "moving", c2.String(), c1.String(), false, note("alice", 2), nil)
 	if !errors.Is(err, publish.ErrLiveMoved) || !strings.Contains(err.Error(), "re-run apply") {
 		t.Fatalf("err = %v, want ErrLiveMoved", err)
 	}
@@ -910,20 +894,20 @@ func TestPublishLiveMovesDuringPush(t *testing.T) {
 	if got := refOf(t, remote, publish.NotesRef); got != notesBefore {
 		t.Errorf("notes moved to %s although live was refused", got)
 	}
-	if got := refOf(t, a.repo, "refs/remotes/moving/live"); got != c1 {
+	if got := refOf(t, a.Repo, "refs/remotes/moving/live"); got != c1 {
 		t.Errorf("refs/remotes/moving/live = %s, want still %s", got, c1)
 	}
 }
 
 func TestRemoteURL(t *testing.T) {
 	r := newRepo(t)
-	if _, err := r.repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{"https://example.org/a.git", "https://example.org/b.git"}}); err != nil {
+	if _, err := r.Repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{"https://example.org/a.git", "https://example.org/b.git"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := publish.RemoteURL(r.dir, "origin"); err != nil || got != "https://example.org/a.git" {
+	if got, err := publish.RemoteURL(r.Dir, "origin"); err != nil || got != "https://example.org/a.git" {
 		t.Errorf("RemoteURL = %q, %v", got, err)
 	}
-	if _, err := publish.RemoteURL(r.dir, "nope"); err == nil {
+	if _, err := publish.RemoteURL(r.Dir, "nope"); err == nil {
 		t.Error("unknown remote: no error")
 	}
 }

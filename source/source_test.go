@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -22,93 +21,9 @@ import (
 	"github.com/go-git/go-git/v5/storage"
 
 	"github.com/permsets/permsets/config"
+	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/source"
 )
-
-// testRepo is a real Git repository in a temporary directory, written with go-git.
-type testRepo struct {
-	t    *testing.T
-	dir  string // the top, symbolic links resolved
-	repo *git.Repository
-	n    int // commits made, for the clock
-}
-
-func newRepo(t *testing.T) *testRepo {
-	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testRepo{t: t, dir: dir, repo: repo}
-}
-
-// write writes files (slash paths relative to the top) into the working tree.
-func (r *testRepo) write(files map[string]string) {
-	r.t.Helper()
-	for name, content := range files {
-		p := filepath.Join(r.dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-}
-
-// symlink makes the working tree file name a symbolic link to target.
-func (r *testRepo) symlink(name, target string) {
-	r.t.Helper()
-	if runtime.GOOS == "windows" {
-		r.t.Skip("symbolic links need privileges on Windows")
-	}
-	p := filepath.Join(r.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.Symlink(target, p); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *testRepo) remove(name string) {
-	r.t.Helper()
-	if err := os.RemoveAll(filepath.Join(r.dir, filepath.FromSlash(name))); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-// commit stages every change (like git add -A) and commits it at a fixed time.
-func (r *testRepo) commit(msg string) plumbing.Hash {
-	r.t.Helper()
-	wt, err := r.repo.Worktree()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		r.t.Fatal(err)
-	}
-	r.n++
-	sig := &object.Signature{Name: "Tess Ter", Email: "tess@example.org", When: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(r.n) * time.Hour)}
-	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return h
-}
-
-func (r *testRepo) ref(name string, h plumbing.Hash) {
-	r.t.Helper()
-	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(name), h)); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *testRepo) path(rel string) string { return filepath.Join(r.dir, filepath.FromSlash(rel)) }
 
 func readString(t *testing.T, fsys fs.FS, name string) string {
 	t.Helper()
@@ -120,23 +35,23 @@ func readString(t *testing.T, fsys fs.FS, name string) string {
 }
 
 func TestAtRevision(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{"README.md": "monorepo\n", "access/sets/a.yaml": "one\n", "access/old/x.yaml": "old\n"})
-	c1 := r.commit("first")
-	r.remove("access/old")
-	r.write(map[string]string{"access/sets/a.yaml": "two\n", "access/sets/b.yaml": "bee\n"})
-	c2 := r.commit("second")
-	r.write(map[string]string{"access/sets/a.yaml": "three\n"})
-	c3 := r.commit("third")
-	r.ref("refs/heads/old", c1)
-	r.ref("refs/tags/v1", c2)
-	r.ref("refs/remotes/origin/live", c2)
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{"README.md": "monorepo\n", "access/sets/a.yaml": "one\n", "access/old/x.yaml": "old\n"})
+	c1 := r.Commit("first")
+	r.Remove("access/old")
+	r.Write(map[string]string{"access/sets/a.yaml": "two\n", "access/sets/b.yaml": "bee\n"})
+	c2 := r.Commit("second")
+	r.Write(map[string]string{"access/sets/a.yaml": "three\n"})
+	c3 := r.Commit("third")
+	r.SetRef("refs/heads/old", c1)
+	r.SetRef("refs/tags/v1", c2)
+	r.SetRef("refs/remotes/origin/live", c2)
 	sig := &object.Signature{Name: "Tess Ter", Email: "tess@example.org", When: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}
-	if _, err := r.repo.CreateTag("v0-annotated", c1, &git.CreateTagOptions{Tagger: sig, Message: "v0"}); err != nil {
+	if _, err := r.Repo.CreateTag("v0-annotated", c1, &git.CreateTagOptions{Tagger: sig, Message: "v0"}); err != nil {
 		t.Fatal(err)
 	}
 	// A branch spelled like a prefix of another commit's hash: git takes the branch.
-	r.ref("refs/heads/"+c3.String()[:6], c1)
+	r.SetRef("refs/heads/"+c3.String()[:6], c1)
 
 	tests := []struct {
 		note, dir, rev, file, want string
@@ -162,7 +77,7 @@ func TestAtRevision(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.note, func(t *testing.T) {
-			rev, err := source.AtRevision(context.Background(), r.path(tc.dir), tc.rev)
+			rev, err := source.AtRevision(context.Background(), r.Path(tc.dir), tc.rev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,21 +91,21 @@ func TestAtRevision(t *testing.T) {
 	}
 
 	t.Run("dir in a subdirectory finds the repository", func(t *testing.T) {
-		nested := r.path("access/sets")
+		nested := r.Path("access/sets")
 		top, rel, err := source.RepoRoot(nested)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if top != r.dir || rel != "access/sets" {
-			t.Errorf("RepoRoot = %q, %q; want %q, %q", top, rel, r.dir, "access/sets")
+		if top != r.Dir || rel != "access/sets" {
+			t.Errorf("RepoRoot = %q, %q; want %q, %q", top, rel, r.Dir, "access/sets")
 		}
-		if _, rel, _ := source.RepoRoot(r.dir); rel != "." {
+		if _, rel, _ := source.RepoRoot(r.Dir); rel != "." {
 			t.Errorf("rel at the top = %q, want .", rel)
 		}
 	})
 
 	t.Run("a file removed later is absent", func(t *testing.T) {
-		rev, err := source.AtRevision(context.Background(), r.path("access"), "HEAD~2")
+		rev, err := source.AtRevision(context.Background(), r.Path("access"), "HEAD~2")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,16 +116,16 @@ func TestAtRevision(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{"access/a.yaml": "a\n"})
-	r.commit("first")
-	r.write(map[string]string{"other/b.yaml": "b\n"})
-	r.commit("second")
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{"access/a.yaml": "a\n"})
+	r.Commit("first")
+	r.Write(map[string]string{"other/b.yaml": "b\n"})
+	r.Commit("second")
 	ctx := context.Background()
 
 	for _, rev := range []string{"nope", "HEAD~5", "abc", "", "../../config", "HEAD^{/no such message}"} {
 		t.Run("unknown revision "+rev, func(t *testing.T) {
-			_, err := source.AtRevision(ctx, r.path("access"), rev)
+			_, err := source.AtRevision(ctx, r.Path("access"), rev)
 			if err == nil || !strings.Contains(err.Error(), `unknown revision "`+rev+`"`) || !errors.Is(err, source.ErrUnknownRevision) {
 				t.Errorf("AtRevision(%q) error = %v, want unknown revision", rev, err)
 			}
@@ -218,14 +133,14 @@ func TestErrors(t *testing.T) {
 	}
 
 	t.Run("missing subdirectory", func(t *testing.T) {
-		_, err := source.AtRevision(ctx, r.path("other"), "HEAD~1")
+		_, err := source.AtRevision(ctx, r.Path("other"), "HEAD~1")
 		if err == nil || err.Error() != "other does not exist at HEAD~1" || !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("error = %v, want %q", err, "other does not exist at HEAD~1")
 		}
 	})
 
 	t.Run("subdirectory is a file", func(t *testing.T) {
-		_, err := source.AtRevision(ctx, r.path("access/a.yaml"), "HEAD")
+		_, err := source.AtRevision(ctx, r.Path("access/a.yaml"), "HEAD")
 		if err == nil || !strings.Contains(err.Error(), "access/a.yaml is not a directory at HEAD") {
 			t.Errorf("error = %v", err)
 		}
@@ -241,13 +156,13 @@ func TestErrors(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := source.AtRevision(ctx, r.path("access"), "HEAD"); !errors.Is(err, context.Canceled) {
+		if _, err := source.AtRevision(ctx, r.Path("access"), "HEAD"); !errors.Is(err, context.Canceled) {
 			t.Errorf("error = %v, want context.Canceled", err)
 		}
 	})
 
 	t.Run("invalid paths", func(t *testing.T) {
-		rev, err := source.AtRevision(ctx, r.path("access"), "HEAD")
+		rev, err := source.AtRevision(ctx, r.Path("access"), "HEAD")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,13 +180,13 @@ func TestErrors(t *testing.T) {
 // TestWalk checks listings: exactly the committed files, in fs order (Git sorts a directory as
 // if its name ended in "/", which is not fs order).
 func TestWalk(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{
 		"b.yaml": "b", "a/x.yaml": "x", "a.b": "ab", "a-c": "ac", "a/z/deep.yml": "deep", "A.yaml": "A",
 	})
-	c := r.commit("files")
-	r.write(map[string]string{"untracked.yaml": "not committed"})
-	fsys, err := source.TreeFS(r.repo, c, "")
+	c := r.Commit("files")
+	r.Write(map[string]string{"untracked.yaml": "not committed"})
+	fsys, err := source.TreeFS(r.Repo, c, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,8 +220,8 @@ func TestWalk(t *testing.T) {
 // TestFSContract runs testing/fstest over trees with directories, an executable, an empty file
 // and in-tree symbolic links.
 func TestFSContract(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{
 		"top.md":                    "outside the config root",
 		"access/catalog.yaml":       "kind: Catalog\n",
 		"access/sets/prod/a.yaml":   "a: 1\n",
@@ -315,15 +230,15 @@ func TestFSContract(t *testing.T) {
 		"access/bin/run.sh":         "#!/bin/sh\n",
 		"access/assignments/x.yaml": strings.Repeat("x", 100_000),
 	})
-	if err := os.Chmod(r.path("access/bin/run.sh"), 0o755); err != nil {
+	if err := os.Chmod(r.Path("access/bin/run.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.symlink("access/link.yaml", "sets/prod/a.yaml")
-	r.symlink("access/sets/dirlink", "prod")
-	c := r.commit("tree")
+	r.Symlink("access/link.yaml", "sets/prod/a.yaml")
+	r.Symlink("access/sets/dirlink", "prod")
+	c := r.Commit("tree")
 
 	for _, subdir := range []string{"", "access", "access/sets"} {
-		fsys, err := source.TreeFS(r.repo, c, subdir)
+		fsys, err := source.TreeFS(r.Repo, c, subdir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,15 +251,15 @@ func TestFSContract(t *testing.T) {
 			t.Errorf("TreeFS(%q): %v", subdir, err)
 		}
 	}
-	fsys, _ := source.TreeFS(r.repo, c, "access")
+	fsys, _ := source.TreeFS(r.Repo, c, "access")
 	if info, err := fs.Stat(fsys, "bin/run.sh"); err != nil || info.Mode() != 0o755 {
 		t.Errorf("executable: %v, %v", info, err)
 	}
 }
 
 func TestSymlinks(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{
 		"README.md":             "top of the repository",
 		"access/sets/a.yaml":    "a: 1\n",
 		"access/sets/sub/b.yml": "b: 2\n",
@@ -366,10 +281,10 @@ func TestSymlinks(t *testing.T) {
 		"access/sets/notdir.yml": "a.yaml/b",
 	}
 	for name, target := range links {
-		r.symlink(name, target)
+		r.Symlink(name, target)
 	}
-	c := r.commit("links")
-	fsys, err := source.TreeFS(r.repo, c, "access")
+	c := r.Commit("links")
+	fsys, err := source.TreeFS(r.Repo, c, "access")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,10 +385,10 @@ func TestSymlinks(t *testing.T) {
 // TestSubmodule builds a tree holding a submodule entry (a commit of another repository): it
 // is listed as irregular, reads as empty, and is never followed.
 func TestSubmodule(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{"a.yaml": "a: 1\n"})
-	c := r.commit("first")
-	commit, err := r.repo.CommitObject(c)
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{"a.yaml": "a: 1\n"})
+	c := r.Commit("first")
+	commit, err := r.Repo.CommitObject(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,11 +398,11 @@ func TestSubmodule(t *testing.T) {
 	}
 	elsewhere := plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")
 	entries := append(slices.Clone(tree.Entries), object.TreeEntry{Name: "vendor.yaml", Mode: filemode.Submodule, Hash: elsewhere})
-	treeHash := store(t, r.repo.Storer, &object.Tree{Entries: entries})
+	treeHash := store(t, r.Repo.Storer, &object.Tree{Entries: entries})
 	sig := object.Signature{Name: "Tess Ter", Email: "tess@example.org", When: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
-	c2 := store(t, r.repo.Storer, &object.Commit{Author: sig, Committer: sig, Message: "submodule", TreeHash: treeHash, ParentHashes: []plumbing.Hash{c}})
+	c2 := store(t, r.Repo.Storer, &object.Commit{Author: sig, Committer: sig, Message: "submodule", TreeHash: treeHash, ParentHashes: []plumbing.Hash{c}})
 
-	fsys, err := source.TreeFS(r.repo, c2, "")
+	fsys, err := source.TreeFS(r.Repo, c2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,13 +459,13 @@ func (s *countingStorer) EncodedObject(typ plumbing.ObjectType, h plumbing.Hash)
 // TestLazyBlobs checks that listing and Stat read no blob, that the size comes from the object,
 // and that the loader refuses a blob over its limit.
 func TestLazyBlobs(t *testing.T) {
-	r := newRepo(t)
-	r.write(map[string]string{
+	r := testutil.NewGitRepo(t)
+	r.Write(map[string]string{
 		"small.yaml": "apiVersion: permsets/v1\nkind: Instance\nid: prod\n",
 		"huge.yaml":  strings.Repeat("#", config.MaxFileSize+1),
 	})
-	c := r.commit("huge")
-	cs := &countingStorer{Storer: r.repo.Storer}
+	c := r.Commit("huge")
+	cs := &countingStorer{Storer: r.Repo.Storer}
 	repo, err := git.Open(cs, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -628,7 +543,7 @@ permissions:
 // TestLoadAtRevision loads a config root in a subdirectory at two commits: the first is valid;
 // the second removes a set that is still assigned.
 func TestLoadAtRevision(t *testing.T) {
-	r := newRepo(t)
+	r := testutil.NewGitRepo(t)
 	files := map[string]string{
 		"README.md":                       "not config",
 		"service/main.go":                 "package main",
@@ -642,13 +557,13 @@ func TestLoadAtRevision(t *testing.T) {
 		"access/sets/prod/extra/ro.yml":   setYAML("read-only", "Read only"),
 		"access/sets/prod/extra/ro2.yaml": setYAML("read-only-2", "Read only 2"),
 	}
-	r.write(files)
-	good := r.commit("valid config")
-	r.remove("access/sets/prod/finance.yaml")
-	r.commit("remove the finance set")
+	r.Write(files)
+	good := r.Commit("valid config")
+	r.Remove("access/sets/prod/finance.yaml")
+	r.Commit("remove the finance set")
 	ctx := context.Background()
 
-	rev, err := source.AtRevision(ctx, r.path("access"), good.String()[:8])
+	rev, err := source.AtRevision(ctx, r.Path("access"), good.String()[:8])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +575,7 @@ func TestLoadAtRevision(t *testing.T) {
 		t.Errorf("at the first commit: %d files, problems %v; want 6 files, none", res.Files, res.Problems)
 	}
 
-	rev, err = source.AtRevision(ctx, r.path("access"), "HEAD")
+	rev, err = source.AtRevision(ctx, r.Path("access"), "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -679,7 +594,7 @@ func TestLoadAtRevision(t *testing.T) {
 	}
 
 	// The working tree agrees with HEAD.
-	dir, closer, err := source.Dir(r.path("access"))
+	dir, closer, err := source.Dir(r.Path("access"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -699,7 +614,7 @@ func TestLoadAtRevision(t *testing.T) {
 // TestPackedRepository reads a repository whose objects are all in a packfile (as after a clone
 // or gc), with the loader's workers reading in parallel.
 func TestPackedRepository(t *testing.T) {
-	r := newRepo(t)
+	r := testutil.NewGitRepo(t)
 	files := map[string]string{"access/instances/prod.yaml": instanceYAML, "access/assignments/staff.yaml": assignmentYAML}
 	for i := range 40 {
 		id := "set-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
@@ -707,12 +622,12 @@ func TestPackedRepository(t *testing.T) {
 	}
 	files["access/sets/prod/staffer.yaml"] = setYAML("staffer", "Staffer")
 	files["access/sets/prod/finance.yaml"] = setYAML("finance", "Finance")
-	r.write(files)
-	c := r.commit("many sets")
-	if err := r.repo.RepackObjects(&git.RepackConfig{}); err != nil {
+	r.Write(files)
+	c := r.Commit("many sets")
+	if err := r.Repo.RepackObjects(&git.RepackConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	loose, err := filepath.Glob(filepath.Join(r.dir, ".git", "objects", "[0-9a-f][0-9a-f]"))
+	loose, err := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "[0-9a-f][0-9a-f]"))
 	if err != nil || len(loose) == 0 {
 		t.Fatalf("no loose objects to remove: %v", err)
 	}
@@ -721,7 +636,7 @@ func TestPackedRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rev, err := source.AtRevision(context.Background(), r.path("access"), "master")
+	rev, err := source.AtRevision(context.Background(), r.Path("access"), "master")
 	if err != nil {
 		t.Fatal(err)
 	}

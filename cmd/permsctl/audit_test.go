@@ -297,8 +297,7 @@ func TestAuditOut(t *testing.T) {
 // TestAuditExitCodes: findings are not errors; config problems are 1; a wrong command line is
 // a usage error.
 func TestAuditExitCodes(t *testing.T) {
-	broken := t.TempDir()
-	testutil.WriteFile(t, broken, "x.yaml", "apiVersion: permsets/v1\nkind: Nope\n")
+	broken := brokenConfig(t)
 	for _, tc := range []struct {
 		note string
 		args []string

@@ -43,9 +43,9 @@ It prints allow or deny with the reason and exits 0 on allow, 3 on deny.`,
 			if err != nil {
 				return err
 			}
-			result, err := l.evaluator.Eval(cmd.Context(), "decision", input, evalNow())
+			result, err := l.eval(cmd.Context(), "decision", input)
 			if err != nil {
-				return &exitError{code: exitProblems, err: err}
+				return err
 			}
 			d, _ := result.(map[string]any)
 			allowed, _ := d["allow"].(bool)

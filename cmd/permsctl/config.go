@@ -73,6 +73,15 @@ func (l *loaded) requireInstance(id string) error {
 	return nil
 }
 
+// eval evaluates one query of the rules, as of now; an error ends the command with exit code 1.
+func (l *loaded) eval(ctx context.Context, query string, input map[string]any) (any, error) {
+	res, err := l.evaluator.Eval(ctx, query, input, evalNow())
+	if err != nil {
+		return nil, &exitError{code: exitProblems, err: err}
+	}
+	return res, nil
+}
+
 // revisionInfo is carried by every JSON output that answers from a compiled revision.
 type revisionInfo struct {
 	Revision string `json:"revision"`

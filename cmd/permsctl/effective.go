@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -33,23 +34,17 @@ may assign.`,
 				return usageError(fmt.Errorf("--user and --instance must not be empty"))
 			}
 			input := map[string]any{"user": o.user, "instance": o.instance}
-			if err := o.addTime(input); err != nil {
-				return usageError(err)
-			}
-			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
+			l, err := o.load(cmd.Context(), g, input)
 			if err != nil {
 				return err
 			}
-			if err := l.requireInstance(o.instance); err != nil {
+			eff, err := l.eval(cmd.Context(), "effective", input)
+			if err != nil {
 				return err
 			}
-			eff, err := l.evaluator.Eval(cmd.Context(), "effective", input, evalNow())
+			manageable, err := l.eval(cmd.Context(), "manageable_sets", input)
 			if err != nil {
-				return &exitError{code: exitProblems, err: err}
-			}
-			manageable, err := l.evaluator.Eval(cmd.Context(), "manageable_sets", input, evalNow())
-			if err != nil {
-				return &exitError{code: exitProblems, err: err}
+				return err
 			}
 			e, _ := eff.(map[string]any)
 			if errs := asList(e["errors"]); len(errs) > 0 {
@@ -82,6 +77,22 @@ may assign.`,
 	_ = cmd.MarkFlagRequired("user")
 	_ = cmd.MarkFlagRequired("instance")
 	return cmd
+}
+
+// load adds --time to input and loads the config (--rev) the listing answers from, which must
+// declare --instance.
+func (o *listingOptions) load(ctx context.Context, g *globals, input map[string]any) (*loaded, error) {
+	if err := o.addTime(input); err != nil {
+		return nil, usageError(err)
+	}
+	l, err := g.loadConfig(ctx, g.dir(nil), o.rev, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.requireInstance(o.instance); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 func writeList(b *strings.Builder, title string, items []any) {

@@ -76,8 +76,7 @@ func TestExport(t *testing.T) {
 
 func TestExportRefusals(t *testing.T) {
 	nation := "../../examples/nation"
-	broken := t.TempDir()
-	testutil.WriteFile(t, broken, "x.yaml", "apiVersion: permsets/v1\nkind: Nope\n")
+	broken := brokenConfig(t)
 	for _, tc := range []struct {
 		note   string
 		args   []string

@@ -55,17 +55,7 @@ func liveRepoWith(t *testing.T, base func(t *testing.T, dir string)) (top, dir s
 
 func commitAll(t *testing.T, repo *git.Repository, msg string) {
 	t.Helper()
-	wt, err := repo.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		t.Fatal(err)
-	}
-	when := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	if _, err := wt.Commit(msg, &git.CommitOptions{All: true, Author: &object.Signature{Name: "Test", Email: "test@example.org", When: when}}); err != nil {
-		t.Fatal(err)
-	}
+	testutil.CommitAll(t, repo, msg, &object.Signature{Name: "Test", Email: "test@example.org", When: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)})
 }
 
 func removeFile(t *testing.T, dir, rel string) {

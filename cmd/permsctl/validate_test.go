@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"github.com/permsets/permsets/internal/testutil"
 	"github.com/permsets/permsets/schemas"
 )
 
@@ -31,12 +30,17 @@ func compileSchema(t *testing.T, name string) *jsonschema.Schema {
 	return schema
 }
 
+// brokenConfig is a config root whose one document has an unknown kind: a config problem.
+func brokenConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	testutil.WriteFile(t, dir, "x.yaml", "apiVersion: permsets/v1\nkind: Nope\n")
+	return dir
+}
+
 // TestJSONOutputsMatchSchemas: every --format json output conforms to its published schema.
 func TestJSONOutputsMatchSchemas(t *testing.T) {
-	broken := t.TempDir()
-	if err := os.WriteFile(filepath.Join(broken, "x.yaml"), []byte("apiVersion: permsets/v1\nkind: Nope\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	broken := brokenConfig(t)
 	nation := "../../examples/nation"
 	for _, tc := range []struct {
 		note, schema string

@@ -34,22 +34,16 @@ Scoped grants count only with a --resource they cover.`,
 			if err := addResource(input, o.resource); err != nil {
 				return usageError(err)
 			}
-			if err := o.addTime(input); err != nil {
-				return usageError(err)
-			}
-			l, err := g.loadConfig(cmd.Context(), g.dir(nil), o.rev, true)
+			l, err := o.load(cmd.Context(), g, input)
 			if err != nil {
-				return err
-			}
-			if err := l.requireInstance(o.instance); err != nil {
 				return err
 			}
 			if !l.bundle.KnownPermission(args[0]) {
 				return &exitError{code: exitProblems, err: fmt.Errorf("the catalog has no permission %s", args[0])}
 			}
-			res, err := l.evaluator.Eval(cmd.Context(), "who_can", input, evalNow())
+			res, err := l.eval(cmd.Context(), "who_can", input)
 			if err != nil {
-				return &exitError{code: exitProblems, err: err}
+				return err
 			}
 			users := asList(res)
 			if o.format == "json" {

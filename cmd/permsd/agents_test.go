@@ -10,42 +10,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/permsets/permsets/internal/testutil"
 )
 
-var (
-	opaOnce sync.Once
-	opaPath string
-	opaErr  error
-)
-
-// stockOPA returns a stock opa binary of the version go.mod uses, built from the module proxy
-// by scripts/opa.sh (cached between runs). PERMSETS_SKIP_OPA=1 skips the test instead.
+// stockOPA returns a stock opa binary (testutil.StockOPA); PERMSETS_SKIP_OPA=1 skips the test
+// instead.
 func stockOPA(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("PERMSETS_SKIP_OPA") == "1" {
 		t.Skip("PERMSETS_SKIP_OPA=1")
 	}
-	opaOnce.Do(func() {
-		cmd := exec.Command("bash", "../../scripts/opa.sh")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			opaErr = fmt.Errorf("%v\n%s", err, stderr.String())
-			return
-		}
-		opaPath = strings.TrimSpace(string(out))
-	})
-	if opaErr != nil {
-		t.Fatalf("building stock opa: %v", opaErr)
-	}
-	return opaPath
+	return testutil.StockOPA(t)
 }
 
 // agent is a stock `opa run --server` started by a test.
@@ -151,18 +129,7 @@ func (a *agent) waitActive(t *testing.T, within time.Duration) {
 func askData(t *testing.T, url, token, path string, input any) (result, revision string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"input": input})
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/data/permsets/"+path+"?provenance", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	resp, data := request(t, http.MethodPost, url+"/v1/data/permsets/"+path+"?provenance", token, bytes.NewReader(body), "Content-Type", "application/json")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s: %d %s", url, path, resp.StatusCode, data)
 	}
@@ -189,7 +156,17 @@ func askData(t *testing.T, url, token, path string, input any) (result, revision
 // getWithToken GETs a permsd endpoint with the token and extra headers.
 func getWithToken(t *testing.T, url, token string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return request(t, http.MethodGet, url, token, nil, header...)
+}
+
+// request sends a request to a permsd endpoint with the bearer token (none when empty) and
+// extra headers (name, value, ...), and returns the response and its whole body.
+func request(t *testing.T, method, url, token string, body io.Reader, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -41,16 +40,7 @@ func (d *daemon) gitKill9(t *testing.T) {
 // get fetches url with an optional bearer token and returns the status and body.
 func gitGet(t *testing.T, url, token string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := getWithToken(t, url, token)
 	return resp.StatusCode, body
 }
 
@@ -117,17 +107,9 @@ func gitPersistedRevision(t *testing.T, cacheDir string) string {
 func gitAllowed(t *testing.T, url, token string) string {
 	t.Helper()
 	body := `{"input": {"user": "alice", "instance": "campaign", "permission": "finances=export"}}`
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/data/permsets/allow?provenance", strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, data := request(t, http.MethodPost, url+"/v1/data/permsets/allow?provenance", token, strings.NewReader(body))
 	var a answer
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&a) != nil || a.Result != true {
+	if resp.StatusCode != 200 || json.Unmarshal(data, &a) != nil || a.Result != true {
 		t.Fatalf("decision: status %d %+v", resp.StatusCode, a)
 	}
 	return a.Provenance.Revision
@@ -191,18 +173,11 @@ func gitSign(secret string, body []byte) string {
 
 func gitPostWebhook(t *testing.T, base, secret, event string, body []byte) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhook", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", event)
+	header := []string{"Content-Type", "application/json", "X-GitHub-Event", event}
 	if secret != "" {
-		req.Header.Set("X-Hub-Signature-256", gitSign(secret, body))
+		header = append(header, "X-Hub-Signature-256", gitSign(secret, body))
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	resp, data := request(t, http.MethodPost, base+"/v1/webhook", "", bytes.NewReader(body), header...)
 	return resp.StatusCode, string(data)
 }
 

@@ -62,9 +62,7 @@ func NewDirSource(dir string, debounce time.Duration, log *slog.Logger) (*DirSou
 	if debounce <= 0 {
 		debounce = DefaultDebounce
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = orDiscard(log)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("config root: %w", err)

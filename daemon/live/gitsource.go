@@ -123,10 +123,7 @@ func NewGitSource(o GitOptions) (*GitSource, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultGitTimeout
 	}
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := orDiscard(o.Log)
 	s := &GitSource{
 		url:     o.URL,
 		branch:  o.Branch,

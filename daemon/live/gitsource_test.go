@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permsets/permsets/daemon/snapshot"
 	"github.com/permsets/permsets/internal/testutil"
 )
 
@@ -27,8 +25,7 @@ type gitHarness struct {
 
 func newGitHarness(t *testing.T, o GitOptions) *gitHarness {
 	t.Helper()
-	h := &harness{t: t, state: &snapshot.State{}, logs: &testutil.SyncBuffer{}}
-	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, log := newLoggedHarness(t, "")
 	if o.CacheDir == "" {
 		o.CacheDir = t.TempDir()
 	}
@@ -38,17 +35,7 @@ func newGitHarness(t *testing.T, o GitOptions) *gitHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	h.r = NewReloader(Options{Source: src, State: h.state, Log: log,
-		OnReload: func(ev ReloadEvent) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.reloads = append(h.reloads, ev)
-		}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("log:\n%s", h.logs)
-		}
-	})
+	h.follow(src, log)
 	return &gitHarness{harness: h, git: src}
 }
 

@@ -54,26 +54,37 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessAt(t *testing.T, dir string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: dir, state: &snapshot.State{}, logs: &testutil.SyncBuffer{}}
-	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, log := newLoggedHarness(t, dir)
 	src, err := NewDirSource(dir, 0, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
 	h.src = src
+	h.follow(src, log)
+	return h
+}
+
+// newLoggedHarness is a harness with no source yet, and the logger that writes to its logs.
+func newLoggedHarness(t *testing.T, dir string) (*harness, *slog.Logger) {
+	h := &harness{t: t, dir: dir, state: &snapshot.State{}, logs: &testutil.SyncBuffer{}}
+	return h, slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// follow gives h its reloader over src, recording every reload event; a failed test prints the
+// log.
+func (h *harness) follow(src Source, log *slog.Logger) {
 	h.r = NewReloader(Options{Source: src, State: h.state, Log: log,
 		OnReload: func(ev ReloadEvent) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.reloads = append(h.reloads, ev)
 		}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("log:\n%s", h.logs)
+	h.t.Cleanup(func() {
+		if h.t.Failed() {
+			h.t.Logf("log:\n%s", h.logs)
 		}
 	})
-	return h
 }
 
 // start runs the reloader until the test ends and waits for the first load.

@@ -67,9 +67,7 @@ type Persister struct {
 // NewPersister keeps the last good revision of source (a Source's String) in dir, created
 // (0700) when missing. log nil discards.
 func NewPersister(dir, source string, log *slog.Logger) (*Persister, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = orDiscard(log)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}

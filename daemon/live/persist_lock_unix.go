@@ -5,32 +5,21 @@ package live
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 )
 
-// LockDir makes dir private (privateDir) and takes an exclusive lock on it (a lock file in it),
-// so that two daemons never share a cache directory; the lock goes with the process. Close
-// releases it.
-func LockDir(dir string) (io.Closer, error) {
-	if err := privateDir(dir); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cache directory: %w", err)
-	}
+// lock takes an exclusive lock on f, the lock file of the cache directory dir, without waiting.
+func lock(f *os.File, dir string) error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("cache directory %s is in use by another permsd", dir)
+			return fmt.Errorf("cache directory %s is in use by another permsd", dir)
 		}
-		return nil, fmt.Errorf("cache directory %s: lock: %w", dir, err)
+		return fmt.Errorf("cache directory %s: lock: %w", dir, err)
 	}
-	return f, nil
+	return nil
 }
 
 // privateDir creates dir (0700) when missing, and makes it and all it holds private to this

@@ -83,16 +83,21 @@ type Reloader struct {
 	lastFiles  atomic.Int64
 }
 
+// orDiscard is log, or a logger that discards when log is nil.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}
+
 // NewReloader returns a reloader; it records the source in the state's status at once, so
 // /v1/status names it before the first load ends.
 func NewReloader(o Options) *Reloader {
 	if o.Source == nil || o.State == nil {
 		panic("live.NewReloader: Source and State are required")
 	}
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := orDiscard(o.Log)
 	r := &Reloader{
 		src:      o.Source,
 		state:    o.State,

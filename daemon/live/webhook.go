@@ -68,10 +68,7 @@ func NewWebhook(o WebhookOptions) (http.Handler, error) {
 	if o.Branch == "" || o.Fetch == nil {
 		return nil, errors.New("webhook: Branch and Fetch are required")
 	}
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := orDiscard(o.Log)
 	if o.BufferBytes < 0 {
 		return nil, fmt.Errorf("webhook: BufferBytes %d is negative", o.BufferBytes)
 	}

@@ -18,16 +18,8 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/permsets/permsets/internal/credentials"
+	"github.com/permsets/permsets/internal/testutil"
 )
-
-// hermetic keeps the user's git configuration and SSH files out of a test.
-func hermetic(t *testing.T) string {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	return home
-}
 
 func TestAuthFromEnv(t *testing.T) {
 	const token = "ghp_s3cr3tT0kenValue"
@@ -95,7 +87,7 @@ func TestAuthFromEnv(t *testing.T) {
 	})
 
 	t.Run("ssh without known_hosts", func(t *testing.T) {
-		hermetic(t)
+		testutil.Hermetic(t)
 		t.Setenv("PERMSETS_GIT_TOKEN", token)
 		t.Setenv("SSH_KNOWN_HOSTS", "")
 		t.Setenv("SSH_AUTH_SOCK", "/nonexistent/agent.sock")
@@ -116,7 +108,7 @@ func TestAuthFromEnv(t *testing.T) {
 	})
 
 	t.Run("ssh with known_hosts and an agent", func(t *testing.T) {
-		hermetic(t)
+		testutil.Hermetic(t)
 		hostPub, _, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			t.Fatal(err)

@@ -4,13 +4,134 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
+
+// Hermetic keeps the user's git configuration (a global excludes file) and SSH files out of a
+// test: HOME and XDG_CONFIG_HOME point into a new temporary directory, the home it returns.
+func Hermetic(t testing.TB) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	return home
+}
+
+// GitRepo is a real Git repository in a temporary directory, written with go-git. Its commits
+// have one author and a clock that moves an hour a commit, so their hashes are the same on
+// every run.
+type GitRepo struct {
+	t    testing.TB
+	Dir  string // the top, symbolic links resolved
+	Repo *git.Repository
+	n    int // commits made, for the clock
+}
+
+// NewGitRepo makes an empty repository in a new temporary directory.
+func NewGitRepo(t testing.TB) *GitRepo {
+	t.Helper()
+	dir := realTempDir(t)
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &GitRepo{t: t, Dir: dir, Repo: repo}
+}
+
+// CloneGitRepo clones url into a new temporary directory.
+func CloneGitRepo(t testing.TB, url string) *GitRepo {
+	t.Helper()
+	dir := realTempDir(t)
+	repo, err := git.PlainClone(dir, false, &git.CloneOptions{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &GitRepo{t: t, Dir: dir, Repo: repo}
+}
+
+// realTempDir is a new temporary directory with symbolic links resolved.
+func realTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Write writes files (slash paths relative to the top) into the working tree.
+func (r *GitRepo) Write(files map[string]string) {
+	r.t.Helper()
+	for name, content := range files {
+		WriteFile(r.t, r.Dir, name, content)
+	}
+}
+
+// Symlink makes the working tree file name a symbolic link to target.
+func (r *GitRepo) Symlink(name, target string) {
+	r.t.Helper()
+	if runtime.GOOS == "windows" {
+		r.t.Skip("symbolic links need privileges on Windows")
+	}
+	p := r.Path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// Remove removes name (a file or a whole directory) from the working tree.
+func (r *GitRepo) Remove(name string) {
+	r.t.Helper()
+	if err := os.RemoveAll(r.Path(name)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// Commit stages every change (like git add -A) and commits it at a fixed time.
+func (r *GitRepo) Commit(msg string) plumbing.Hash {
+	r.t.Helper()
+	r.n++
+	sig := &object.Signature{Name: "Tess Ter", Email: "tess@example.org", When: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(r.n) * time.Hour)}
+	return CommitAll(r.t, r.Repo, msg, sig)
+}
+
+// SetRef points the reference name (refs/...) at h.
+func (r *GitRepo) SetRef(name string, h plumbing.Hash) {
+	r.t.Helper()
+	if err := r.Repo.Storer.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(name), h)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// Path is the working tree path of rel (slash-separated, from the top).
+func (r *GitRepo) Path(rel string) string { return filepath.Join(r.Dir, filepath.FromSlash(rel)) }
+
+// CommitAll stages every change of repo's work tree and commits it as sig.
+func CommitAll(t testing.TB, repo *git.Repository, msg string, sig *object.Signature) plumbing.Hash {
+	t.Helper()
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
 
 // GitRemote is a bare repository on disk (the remote a daemon follows) and a work repository
 // that commits a config tree under access/ and pushes to the remote's branch live, all with
@@ -51,19 +172,9 @@ func NewGitRemote(t testing.TB, src string) *GitRemote {
 // commit.
 func (r *GitRemote) CommitAndPush(msg string) string {
 	r.t.Helper()
-	wt, err := r.Repo.Worktree()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		r.t.Fatal(err)
-	}
 	sig := &object.Signature{Name: "test", Email: "test@example.com", When: time.Now()}
-	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, All: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	err = r.Repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/live"}})
+	h := CommitAll(r.t, r.Repo, msg, sig)
+	err := r.Repo.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/master:refs/heads/live"}})
 	if err != nil && err != git.NoErrAlreadyUpToDate {
 		r.t.Fatal(err)
 	}
