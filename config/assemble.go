@@ -85,6 +85,7 @@ func assemble(files []file, results []*fileResult) (*Model, []Problem) {
 	a.checkRoles()
 	a.checkAssignments()
 	a.checkUsers()
+	a.checkTests()
 	a.normalize()
 	return a.m, a.probs
 }
@@ -166,6 +167,10 @@ func (a *assembler) collect(file string, d decoded) {
 		a.m.Repository = &x
 	case KindCatalog:
 		a.catalogs = append(a.catalogs, catalogSource{doc: d.catalog, src: src})
+	case KindTest:
+		x := *d.test
+		x.Source = src
+		a.m.Tests = append(a.m.Tests, &x)
 	}
 }
 
@@ -577,6 +582,7 @@ func (a *assembler) normalize() {
 	slices.SortFunc(m.Roles, func(x, y *Role) int { return cmp.Compare(x.ID, y.ID) })
 	slices.SortFunc(m.Assignments, func(x, y *Assignment) int { return cmp.Compare(x.ID, y.ID) })
 	slices.SortFunc(m.Users, func(x, y *User) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortStableFunc(m.Tests, func(x, y *Test) int { return cmp.Compare(x.ID, y.ID) })
 	if c := m.Catalog; c != nil {
 		for _, section := range []map[string][]string{c.Requires, c.Implies, c.Endpoints} {
 			for k, v := range section {
