@@ -71,8 +71,8 @@ type Result struct {
 
 // Report is a run's results, in the order of the tests (by id) and of their checks.
 type Report struct {
-	Results                []Result `json:"results"`
-	Passed, Failed, Skipped int     `json:"-"`
+	Results                 []Result `json:"results"`
+	Passed, Failed, Skipped int      `json:"-"`
 	// Duration is the whole run's.
 	Duration time.Duration `json:"-"`
 }

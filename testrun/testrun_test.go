@@ -155,4 +155,3 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
-
