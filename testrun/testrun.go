@@ -42,14 +42,16 @@ type Grant struct {
 // Result is the outcome of one check.
 type Result struct {
 	// Name is TEST/CHECK; Test and Check its parts.
-	Name   string `json:"name"`
-	Test   string `json:"test"`
-	Check  string `json:"check"`
-	Kind   string `json:"kind"`
-	Status string `json:"status"`
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Col    int    `json:"column"`
+	Name  string `json:"name"`
+	Test  string `json:"test"`
+	Check string `json:"check"`
+	Kind  string `json:"kind"`
+	// Description is the check's name field, free text.
+	Description string `json:"description,omitempty"`
+	Status      string `json:"status"`
+	File        string `json:"file"`
+	Line        int    `json:"line"`
+	Col         int    `json:"column"`
 	// What is what was asked, in words ("alice finances=export on campaign").
 	What string `json:"what"`
 	// Expected and Got say what the test expected and what the model answered; Message
@@ -102,7 +104,7 @@ func Run(ctx context.Context, ev *engine.Evaluator, tests []*config.Test, opts O
 			if opts.Run != nil && !opts.Run.MatchString(name) {
 				continue
 			}
-			r := Result{Name: name, Test: t.ID, Check: c.ID, Kind: c.Kind, File: t.Source.File, Line: c.Pos.Line, Col: c.Pos.Col, inst: t.Instance}
+			r := Result{Name: name, Test: t.ID, Check: c.ID, Kind: c.Kind, Description: c.Name, File: t.Source.File, Line: c.Pos.Line, Col: c.Pos.Col, inst: t.Instance}
 			r.What = what(t, c)
 			if c.Skip != "" {
 				r.Status, r.Message = Skip, c.Skip

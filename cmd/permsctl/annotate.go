@@ -9,6 +9,7 @@ import (
 
 	"github.com/permsets/permsets/config"
 	"github.com/permsets/permsets/internal/textfmt"
+	"github.com/permsets/permsets/plan"
 )
 
 // The CI formats every command that reports problems at places in files shares: GitHub
@@ -53,7 +54,12 @@ func writeGitHub(w io.Writer, level, file string, line, col int, title, msg stri
 	if len(props) > 0 {
 		sep = " "
 	}
-	_, err := fmt.Fprintf(w, "::%s%s%s::%s\n", level, sep, strings.Join(props, ","), githubData.Replace(bounded(msg)))
+	// A message may have lines; each is made safe, then the line breaks are encoded (%0A).
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = bounded(l)
+	}
+	_, err := fmt.Fprintf(w, "::%s%s%s::%s\n", level, sep, strings.Join(props, ","), githubData.Replace(strings.Join(lines, "\n")))
 	return err
 }
 
@@ -167,6 +173,36 @@ func problemsSuite(ps []config.Problem) junitSuite {
 		s.add(junitCase{Name: bounded(fmt.Sprintf("%s:%d:%d %s", p.File, p.Line, p.Col, p.Code)), Classname: "validate",
 			File: bounded(p.File), Line: p.Line, Time: junitSeconds(0),
 			Failure: &junitFailure{Message: bounded(p.Message), Type: bounded(p.Code), Text: bounded(p.String())}})
+	}
+	return s
+}
+
+// writePlanGitHub writes a plan's denies as errors and its warnings as warnings, each on its
+// file and line, then the plan's summary line.
+func writePlanGitHub(w io.Writer, dir string, p *plan.Plan) error {
+	for _, l := range []struct {
+		level string
+		fs    []plan.Finding
+	}{{"error", p.Deny}, {"warning", p.Warn}} {
+		for _, f := range l.fs {
+			if err := writeGitHub(w, l.level, githubFile(dir, f.File), f.Line, 0, "permsets "+f.Code, f.Object+": "+f.Message); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := fmt.Fprintln(w, bounded(p.SummaryLine()))
+	return err
+}
+
+// planSuite is a plan as JUnit: a failing case per deny, a passing one "plan" when there is none.
+func planSuite(dir string, p *plan.Plan) junitSuite {
+	s := junitSuite{Name: "plan", Time: junitSeconds(0)}
+	if len(p.Deny) == 0 {
+		s.add(junitCase{Name: "no deny", Classname: "plan", Time: junitSeconds(0)})
+	}
+	for _, f := range p.Deny {
+		s.add(junitCase{Name: bounded(f.Code + " " + f.Object), Classname: "plan", File: bounded(githubFile(dir, f.File)), Line: f.Line,
+			Time: junitSeconds(0), Failure: &junitFailure{Message: bounded(f.Message), Type: bounded(f.Code), Text: bounded(f.Object + ": " + f.Message)}})
 	}
 	return s
 }

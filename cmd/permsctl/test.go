@@ -151,7 +151,11 @@ func failureLine(r testrun.Result) string {
 
 // failureDetail is what the model answered, for the lines under a failure.
 func failureDetail(r testrun.Result) []string {
-	lines := []string{"expected: " + r.Expected}
+	var lines []string
+	if r.Description != "" {
+		lines = append(lines, "name: "+textfmt.Terminal(r.Description))
+	}
+	lines = append(lines, "expected: "+r.Expected)
 	if r.Kind == config.CheckDecision {
 		lines = append(lines, "decision: "+r.Got+": "+r.Reason)
 	} else {
@@ -203,7 +207,7 @@ func writeCoverageText(b *strings.Builder, cov *testrun.Coverage) {
 
 func writeTestGitHub(w io.Writer, dir string, rep *testrun.Report) error {
 	for _, r := range rep.Failures() {
-		msg := r.Name + ": " + r.What + ": " + r.Message + "\n" + strings.Join(failureDetail(r), "\n")
+		msg := textfmt.Terminal(r.Name+": "+r.What+": "+r.Message) + "\n" + strings.Join(failureDetail(r), "\n")
 		if err := writeGitHub(w, "error", githubFile(dir, r.File), r.Line, r.Col, "permsets "+testrun.Code, msg); err != nil {
 			return err
 		}
