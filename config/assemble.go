@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -84,6 +85,7 @@ func assemble(files []file, results []*fileResult) (*Model, []Problem) {
 	a.checkRoles()
 	a.checkAssignments()
 	a.checkUsers()
+	a.checkTests()
 	a.normalize()
 	return a.m, a.probs
 }
@@ -134,6 +136,10 @@ func (a *assembler) collect(file string, d decoded) {
 		a.m.Repository = &x
 	case KindCatalog:
 		a.catalogs = append(a.catalogs, catalogSource{doc: d.catalog, src: src})
+	case KindTest:
+		x := *d.test
+		x.Source = src
+		a.m.Tests = append(a.m.Tests, &x)
 	}
 }
 
@@ -564,6 +570,7 @@ func (a *assembler) normalize() {
 	sortByID(m.Roles)
 	sortByID(m.Assignments)
 	sortByID(m.Users)
+	slices.SortStableFunc(m.Tests, func(x, y *Test) int { return cmp.Compare(x.ID, y.ID) })
 	if c := m.Catalog; c != nil {
 		for _, section := range []map[string][]string{c.Requires, c.Implies, c.Endpoints} {
 			for k, v := range section {

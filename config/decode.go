@@ -29,6 +29,7 @@ type decoded struct {
 	user       *User
 	repository *Repository
 	catalog    *catalogDoc
+	test       *Test
 }
 
 // catalogDoc is one Catalog document with the position of every value in it, by JSON pointer.
@@ -93,6 +94,8 @@ func decodeDoc(doc yamlDoc, v *validator, ps *problems) (decoded, bool) {
 		d.repository = r.repository()
 	case KindCatalog:
 		d.catalog = r.catalog()
+	case KindTest:
+		d.test = r.test()
 	}
 	if r.failed {
 		d.invalid = true

@@ -22,7 +22,8 @@ const (
 )
 
 // Kinds lists every kind, in the order they are documented.
-var Kinds = []string{KindCatalog, KindInstance, KindPermissionSet, KindRole, KindAssignment, KindUser, KindRepository}
+var Kinds = []string{KindCatalog, KindInstance, KindPermissionSet, KindRole, KindAssignment, KindUser, KindRepository,
+	KindTest}
 
 // Source is where an object was declared: its file (relative to the config root, slash-separated),
 // the position of its document, and the document's number in the file (from 1).
@@ -43,6 +44,9 @@ type Model struct {
 	Assignments []*Assignment    `json:"assignments"`
 	Users       []*User          `json:"users"`
 	Repository  *Repository      `json:"repository,omitempty"`
+	// Tests are the Test documents (config/test.go), sorted by id. They say what the model
+	// should decide and are no part of it: not compiled, not in the revision digest.
+	Tests []*Test `json:"-"`
 }
 
 // Catalog is the merge of every Catalog document.

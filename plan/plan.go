@@ -175,6 +175,11 @@ func Compute(ctx context.Context, base, head *Revision, opts Options) (*Plan, er
 	if p.Deny, p.Warn, err = judge(ctx, base, head, p, actor, now, idx); err != nil {
 		return nil, err
 	}
+	tests, err := testFindings(ctx, base, head, now)
+	if err != nil {
+		return nil, err
+	}
+	p.Deny = uniqueFindings(append(p.Deny, tests...))
 	log.Debug("plan: rules", "deny", len(p.Deny), "warn", len(p.Warn), "took", time.Since(start))
 	p.summarize()
 	if p.Digest, err = p.digest(); err != nil {

@@ -111,6 +111,7 @@ func starterFiles(dirArg, instance, owner string) (map[string][]byte, error) {
 		"sets/" + instance + "/staffer.yaml": initStaffer,
 		"users/" + owner + ".yaml":           initUser,
 		"assignments/" + owner + ".yaml":     initAssignment,
+		"tests/access.yaml":                  initTest,
 	} {
 		t, err := template.New(name).Funcs(template.FuncMap{"yaml": yamlScalar}).Option("missingkey=error").Parse(text)
 		if err != nil {

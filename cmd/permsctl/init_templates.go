@@ -71,6 +71,27 @@ permissionSets: [admin]
 reason: Instance owner
 `
 
+const initTest = `# Decisions this repository must keep making. permsctl test runs them, and every plan runs
+# those of the base and of the pull request: a change that breaks one is denied (test-failed).
+# Add a case for each access that matters (docs/config.md, Test).
+apiVersion: permsets/v1
+kind: Test
+id: access
+instance: {{yaml .Instance}}
+cases:
+  - user: {{yaml .Owner}}
+    permission: settings=edit
+    expect: allow
+    via: [admin]
+  - id: undeclared-user
+    user: nobody
+    permission: people=read
+    expect: deny
+whoCan:
+  - permission: users=manage
+    users: [{{yaml .Owner}}]
+`
+
 const initReadme = "# {{.Dir}}: plan on pull requests, apply on main\n" + `
 A minimal config repository (one instance, the builtin ` + "`admin` and `staffer`" + ` sets, an owner who
 is a system admin) with the CI workflow a forge runs for it:
@@ -78,7 +99,8 @@ is a system admin) with the CI workflow a forge runs for it:
 steps translate to any forge).
 
 - **On a pull request**: ` + "`permsctl plan --base origin/live --actor <the pull request's author>\n  --format markdown`" + `, posted as a comment, and the job fails on any deny (make it a required
-  check).
+  check). ` + "`permsctl test --format github`" + ` runs the decision tests of ` + "`tests/`" + ` and annotates
+  each failure on its line; plan runs them too, from the base and the pull request.
 - **On main**: ` + "`permsctl apply --remote origin`" + `: plans main again against the remote's ` + "`live`" + `,
   refuses on any deny, pushes main to ` + "`live`" + ` as a compare-and-swap, with a git note
   (` + "`refs/notes/permsets`" + `) recording who applied what, when.

@@ -104,8 +104,12 @@ func TestInitStarterPlans(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			if code, out, errOut := runCLI(t, "validate", dir); code != exitOK || !strings.Contains(out, "valid (6 files, 6 documents)") {
+			if code, out, errOut := runCLI(t, "validate", dir); code != exitOK || !strings.Contains(out, "valid (7 files, 7 documents)") {
 				t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
+			}
+			// The starter tests pass, whatever the ids.
+			if code, out, errOut := runCLI(t, "test", dir); code != exitOK || out != "3 passed, 0 failed\n" {
+				t.Fatalf("test: exit %d\n%s%s", code, out, errOut)
 			}
 			testutil.WriteFile(t, top, "README.md", "a monorepo\n")
 			repo, err := git.PlainInit(top, false)

@@ -27,7 +27,7 @@ type planOptions struct {
 func newPlanCommand(g *globals) *cobra.Command {
 	o := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan [DIR] [--base REV|DIR|empty] [--actor LOGIN|id:ID|email:ADDR] [--bootstrap] [--format text|json|markdown] [--detailed-exitcode] [-o PLANFILE]",
+		Use:   "plan [DIR] [--base REV|DIR|empty] [--actor LOGIN|id:ID|email:ADDR] [--bootstrap] [--format text|json|markdown|github|junit] [--detailed-exitcode] [-o PLANFILE]",
 		Short: "Show what a change does to objects and access, and which rules it breaks",
 		Long: `plan compares a base revision of the config repository with the working tree: the objects
 added, changed and removed, every user who gains or loses a permission (and through which set and
@@ -56,7 +56,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
   permsctl plan --base empty --actor mokafor --bootstrap`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := formatFlag(o.format, "text", "json", "markdown"); err != nil {
+			if err := formatFlag(o.format, "text", "json", "markdown", "github", "junit"); err != nil {
 				return err
 			}
 			p, err := runPlan(cmd.Context(), g, g.dir(args), o)
@@ -73,6 +73,10 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 				err = writeJSON(g.stdout, p)
 			case "markdown":
 				err = plan.WriteMarkdown(g.stdout, p)
+			case "github":
+				err = writePlanGitHub(g.stdout, g.dir(args), p)
+			case "junit":
+				err = writeJUnit(g.stdout, "permsctl plan", 0, []junitSuite{planSuite(g.dir(args), p)})
 			default:
 				err = plan.WriteText(g.stdout, p, newColors(g.stdout))
 			}
@@ -90,7 +94,7 @@ Exit codes: 0 no deny (and with --detailed-exitcode, no change either); 1 a deny
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.base, "base", "", "compare against this Git revision, directory, or \"empty\" (default: live, else a remote's live)")
-	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, github (annotations) or junit")
 	f.StringVarP(&o.out, "out", "o", "", "also save the plan as JSON to `PLANFILE` (for apply)")
 	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes and no deny")
 	f.StringVar(&o.actor, "actor", "", "judge the change as made by the User with this forge `LOGIN` (or id:ID, email:ADDR)")

@@ -37,7 +37,7 @@ func TestPlanMarkdownRenders(t *testing.T) {
 	}
 	page := renderMarkdown(t, md)
 	for _, want := range []string{
-		"<h3>permsets plan: ❌ denied: 2 deny entries</h3>",
+		"<h3>permsets plan: ❌ denied: 5 deny entries</h3>",
 		"<strong>Plan: 1 to add, 2 to change, 0 to remove; 1 users gain access, 5 lose access</strong>",
 		`<li><input disabled="" type="checkbox"> <strong>custom-set-limit</strong>`,
 		"<details><summary>Objects: 1 to add, 2 to change, 0 to remove</summary>",

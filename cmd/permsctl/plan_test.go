@@ -27,12 +27,27 @@ func liveRepo(t *testing.T) (top, dir string) { return liveRepoWith(t, nil) }
 
 // liveRepoWith is liveRepo with the example changed by base before it is committed.
 func liveRepoWith(t *testing.T, base func(t *testing.T, dir string)) (top, dir string) {
+	return liveRepoTests(t, base, true)
+}
+
+// rulesRepoWith is liveRepoWith without the example's tests/: for the scenarios of the change
+// rules, which many of the changes break (test-failed has scenarios of its own).
+func rulesRepoWith(t *testing.T, base func(t *testing.T, dir string)) (top, dir string) {
+	return liveRepoTests(t, base, false)
+}
+
+func liveRepoTests(t *testing.T, base func(t *testing.T, dir string), tests bool) (top, dir string) {
 	t.Helper()
 	top = t.TempDir()
 	src := testutil.CopyTree(t, "../../examples/nation")
 	dir = filepath.Join(top, "access")
 	if err := os.Rename(src, dir); err != nil {
 		t.Fatal(err)
+	}
+	if !tests {
+		if err := os.RemoveAll(filepath.Join(dir, "tests")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if base != nil {
 		base(t, dir)
@@ -224,7 +239,7 @@ permissions: [people=read]
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, dir := liveRepoWith(t, tc.base)
+			_, dir := rulesRepoWith(t, tc.base)
 			tc.change(t, dir)
 			code, out, errOut := runPlanCLI(t, dir, "--format", "json", "--detailed-exitcode")
 			if code != tc.exit {
@@ -494,7 +509,7 @@ func TestPlanActorScenarios(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, dir := liveRepoWith(t, tc.base)
+			_, dir := rulesRepoWith(t, tc.base)
 			tc.change(t, dir)
 			code, out, errOut := runPlanCLI(t, dir, append([]string{"--format", "json", "--detailed-exitcode"}, tc.args...)...)
 			if code != tc.exit {
@@ -591,7 +606,7 @@ func TestPlanCustomRules(t *testing.T) {
 		}, exit: 1, stderr: "permsets.custom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, dir := liveRepoWith(t, tc.base)
+			_, dir := rulesRepoWith(t, tc.base)
 			tc.change(t, dir)
 			code, out, errOut := runPlanCLI(t, dir, "--format", "json", "--detailed-exitcode")
 			if code != tc.exit {

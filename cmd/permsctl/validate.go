@@ -35,7 +35,7 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
   permsctl validate examples/nation --format json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := formatFlag(o.format, "text", "json"); err != nil {
+			if err := formatFlag(o.format, "text", "json", "github", "junit"); err != nil {
 				return err
 			}
 			dir := g.dir(args)
@@ -54,9 +54,14 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
 				}
 			}
 			var werr error
-			if o.format == "json" {
+			switch o.format {
+			case "json":
 				werr = writeValidateJSON(g.stdout, dir, res)
-			} else {
+			case "github":
+				werr = writeProblemsGitHub(g.stdout, dir, res.Problems)
+			case "junit":
+				werr = writeJUnit(g.stdout, "permsctl validate", 0, []junitSuite{problemsSuite(res.Problems)})
+			default:
 				werr = writeValidateText(g.stdout, g.stderr, dir, res)
 			}
 			if werr != nil {
@@ -68,7 +73,7 @@ file:LINE:COL: CODE: message. It exits 0 when the config is valid and 1 when it 
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json, github (annotations) or junit")
 	return cmd
 }
 
