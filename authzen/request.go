@@ -13,6 +13,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/permsets/permsets/internal/jsondepth"
 )
 
 // Limits of a request; the server bounds the body's bytes.
@@ -347,7 +349,7 @@ func decodeObject(body []byte) (map[string]any, *Error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errorf("the request body is empty: send a JSON object")
 	}
-	if tooDeep(body, MaxDepth) {
+	if jsondepth.Exceeds(body, MaxDepth) {
 		return nil, errorf("the request is nested deeper than %d levels", MaxDepth)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -452,36 +454,6 @@ func objectField(obj map[string]any, at, key string) (map[string]any, *Error) {
 		return nil, errorf("%s.%s must be an object", at, key)
 	}
 	return m, nil
-}
-
-// tooDeep reports whether arrays and objects nest more than limit deep in raw, counting brackets
-// outside strings: linear, and before any decoding.
-func tooDeep(raw []byte, limit int) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range raw {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '[', '{':
-			if depth++; depth > limit {
-				return true
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return false
 }
 
 // quote shows a client's string in a message: quoted and escaped, at most 100 bytes of it.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/server/types"
+
+	"github.com/permsets/permsets/internal/jsondepth"
 )
 
 // readBody reads a request body of at most h.maxBody bytes: more is 413.
@@ -81,40 +83,10 @@ func dataBodyInput(body []byte) ([]byte, *apiError) {
 	return req.Input, nil
 }
 
-// tooDeep reports whether arrays and objects nest more than limit deep in raw. It only counts
-// brackets outside strings, so it is linear, allocates nothing and runs before any decoding.
-func tooDeep(raw []byte, limit int) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range raw {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '[', '{':
-			if depth++; depth > limit {
-				return true
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return false
-}
-
 // decodeInput decodes one raw input (numbers as json.Number), refusing one nested deeper than
 // MaxInputDepth.
 func decodeInput(raw []byte) (any, *apiError) {
-	if tooDeep(raw, MaxInputDepth) {
+	if jsondepth.Exceeds(raw, MaxInputDepth) {
 		return nil, badRequest("input is nested deeper than %d levels", MaxInputDepth)
 	}
 	var v any
