@@ -68,6 +68,9 @@ type GitSource struct {
 
 	life   context.Context // ends with Close or the Changes context
 	cancel context.CancelFunc
+	// flying counts the goroutines running fetches, so Close returns only once none writes
+	// to the clone any more.
+	flying sync.WaitGroup
 
 	// repoMu: a fetch writes to the clone (Lock); an open revision reads it (RLock, until its
 	// closer is closed).
@@ -185,8 +188,14 @@ func (s *GitSource) request() *flight {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case s.life.Err() != nil:
+		// Closed: no new fetch may start once Close is waiting for those in flight.
+		f := &flight{done: make(chan struct{}), err: s.life.Err()}
+		close(f.done)
+		return f
 	case s.cur == nil:
 		s.cur = &flight{done: make(chan struct{})}
+		s.flying.Add(1)
 		go s.fly(s.cur)
 		return s.cur
 	case !s.cur.started:
@@ -199,6 +208,7 @@ func (s *GitSource) request() *flight {
 
 // fly runs f, then the fetch queued meanwhile, if any.
 func (s *GitSource) fly(f *flight) {
+	defer s.flying.Done()
 	for f != nil {
 		if s.beforeFetch != nil {
 			s.beforeFetch()
@@ -417,8 +427,12 @@ func (s *GitSource) run(ctx context.Context) {
 	}
 }
 
-// Close stops polling and cancels a fetch in flight.
+// Close stops polling, cancels a fetch in flight and waits for it to return, so nothing writes
+// to the cache directory after Close (a caller may remove it, or release its lock).
 func (s *GitSource) Close() error {
+	s.mu.Lock() // request starts fetches under mu, after seeing life not done
 	s.cancel()
+	s.mu.Unlock()
+	s.flying.Wait()
 	return nil
 }
