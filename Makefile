@@ -18,10 +18,7 @@ FUZZ_TARGETS := config:FuzzParsePermission config:FuzzParseFile engine:FuzzDecis
 # bundle, tens of KB) otherwise takes the default minute to minimise, and a brief run does nothing
 # else.
 FUZZMINTIME ?= 5s
-fuzz-each = @for t in $(FUZZ_TARGETS); do \
-	  echo "fuzz $$t for $(1)"; \
-	  $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) -fuzzminimizetime $(FUZZMINTIME) ./$${t%%:*} || exit 1; \
-	done
+fuzz-each = @GO=$(GO) ./scripts/fuzz.sh $(1) $(FUZZMINTIME) $(FUZZ_TARGETS)
 
 ## run: the decision daemon on examples/nation, on 127.0.0.1:8181 (Ctrl-C stops it)
 run: build
