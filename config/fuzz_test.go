@@ -25,6 +25,9 @@ func FuzzParsePermission(f *testing.F) {
 			}
 			return
 		}
+		if !schemaPermission.MatchString(s) {
+			t.Fatalf("%q parses but the schemas' pattern refuses it", s)
+		}
 		c := p.String()
 		q, err := ParsePermission(c)
 		if err != nil || q.String() != c {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -73,7 +74,11 @@ func (v *validator) validate(kind string, value map[string]any, root *yaml.Node,
 		ps.add(posOf(root), CodeSchema, "%v", err)
 		return false
 	}
-	for _, leaf := range leaves(ve) {
+	all := leaves(ve)
+	if everyOne(all, reportedByReader) {
+		return true
+	}
+	for _, leaf := range all {
 		where := describe(leaf.InstanceLocation)
 		msg := leaf.Message
 		node := nodeAt(root, leaf.InstanceLocation, false)
@@ -93,6 +98,34 @@ func (v *validator) validate(kind string, value map[string]any, root *yaml.Node,
 	return false
 }
 
+func everyOne[T any](xs []T, f func(T) bool) bool {
+	for _, x := range xs {
+		if !f(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// permissionPattern is the pattern every permission string has in the schemas: the editor's
+// first line of defence against "finances export" or "=export". The parser is the definition.
+const permissionPattern = `^([a-z][a-z0-9_-]*|\*)=([a-z][a-z0-9_-]*|\*)(\(|$)`
+
+// reportedByReader tells the schema violations the reader reports better, with the character
+// at fault: a permission string that does not match permissionPattern (invalid-permission) and
+// a date that is not a date-time (invalid-date). The schemas carry them for editors; the reader
+// checks every such field itself. They are dropped only when a document has no other
+// violation, since only then does the reader run; otherwise the schema's messages stay.
+func reportedByReader(leaf *jsonschema.ValidationError) bool {
+	switch {
+	case strings.HasSuffix(leaf.KeywordLocation, "/pattern"):
+		return leaf.Message == "does not match pattern "+schemaQuote(permissionPattern)
+	case strings.HasSuffix(leaf.KeywordLocation, "/format"):
+		return strings.HasSuffix(leaf.Message, " is not valid 'date-time'")
+	}
+	return false
+}
+
 // leaves flattens a validation error tree into the errors that have no causes.
 func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	if len(ve.Causes) == 0 {
@@ -103,4 +136,12 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		out = append(out, leaves(c)...)
 	}
 	return out
+}
+
+// schemaQuote quotes s the way the schema library's messages do.
+func schemaQuote(s string) string {
+	s = strconv.Quote(s)
+	s = strings.ReplaceAll(s, `\"`, `"`)
+	s = strings.ReplaceAll(s, `'`, `\'`)
+	return "'" + s[1:len(s)-1] + "'"
 }

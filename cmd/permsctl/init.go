@@ -46,8 +46,9 @@ func newInitCommand(g *globals) *cobra.Command {
 		Long: `init writes a new config repository in DIR: a catalog, the instance, its two builtin sets
 (admin: fixed, *=*; staffer: no settings access, cannot manage users), the owner as a User who is
 a system admin and holds admin, the CI workflow that plans pull requests and applies main
-(.github/workflows/permsets.yml, with the permsctl version it pins in .permsets-version), and a
-README. DIR must not exist or be empty; nothing is written unless all of it is.
+(.github/workflows/permsets.yml, with the permsctl version it pins in .permsets-version), a
+starter decision test, the JSON Schemas of every kind in schemas/ with a modeline at the top of
+each file and a .vscode/settings.json mapping for editors, and a README. DIR must not exist or be empty; nothing is written unless all of it is.
 
 For --instance prod --owner owner it writes exactly examples/ci. The README names DIR as given.`,
 		Example: `  permsctl init access --instance prod --owner alice
@@ -121,8 +122,17 @@ func starterFiles(dirArg, instance, owner string) (map[string][]byte, error) {
 		if err := t.Execute(&b, d); err != nil {
 			return nil, err
 		}
-		files[name] = b.Bytes()
+		if kind, ok := kindOfStarter(name); ok {
+			files[name] = append([]byte(modeline(name, kind)), b.Bytes()...)
+		} else {
+			files[name] = b.Bytes()
+		}
 	}
+	editor, err := editorFiles()
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(files, editor)
 	return files, nil
 }
 

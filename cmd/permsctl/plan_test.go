@@ -135,7 +135,7 @@ permissions: [people=read]
 			name: "remove the assignments and the set in one change",
 			change: func(t *testing.T, dir string) {
 				removeFile(t, dir, "sets/campaign/bookkeeper.yaml")
-				testutil.Replace(t, dir, "assignments/finance.yaml", "---\n# yaml-language-server: $schema=https://permsets.dev/schemas/v1/assignment.schema.json\napiVersion: permsets/v1\nkind: Assignment\nid: campaign-bookkeeping\ninstance: campaign\nusers: [tomas]\npermissionSets: [bookkeeper]\nreason: Campaign treasurer\n", "")
+				testutil.Replace(t, dir, "assignments/finance.yaml", "---\n# yaml-language-server: $schema=../../../schemas/assignment.schema.json\napiVersion: permsets/v1\nkind: Assignment\nid: campaign-bookkeeping\ninstance: campaign\nusers: [tomas]\npermissionSets: [bookkeeper]\nreason: Campaign treasurer\n", "")
 			},
 			exit:     2,
 			contains: []string{"- Assignment campaign-bookkeeping", "- tomas@campaign finances=edit via bookkeeper (direct)", "1 lose access"},

@@ -116,7 +116,7 @@ publishes approved revisions.`,
 	}
 	root.PersistentFlags().StringVarP(&g.chdir, "chdir", "C", "", "run as if started in `DIR`")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(newValidateCommand(g), newCheckCommand(g), newEffectiveCommand(g), newWhoCanCommand(g), newBuildCommand(g), newPlanCommand(g), newApplyCommand(g), newAuditCommand(g), newInitCommand(g), newExportCommand(g), newImportCommand(g), newDuplicateCommand(g), newCompletionCommand(),
+	root.AddCommand(newValidateCommand(g), newCheckCommand(g), newEffectiveCommand(g), newWhoCanCommand(g), newBuildCommand(g), newPlanCommand(g), newApplyCommand(g), newAuditCommand(g), newInitCommand(g), newExportCommand(g), newImportCommand(g), newDuplicateCommand(g), newCompletionCommand(), newSchemaCommand(g),
 		newTestCommand(g))
 	return root
 }

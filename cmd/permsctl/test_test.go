@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"strings"
 	"testing"
@@ -60,6 +61,43 @@ func TestJUnitParses(t *testing.T) {
 			}
 			if strings.ContainsAny(out, "\x00\x01\x1b") {
 				t.Errorf("control characters in the XML:\n%q", out)
+			}
+		})
+	}
+}
+
+// TestTestJSONMatchesSchema: test --format json matches schemas/test-report.schema.json for a
+// passing run with coverage, a failing run, and an invalid config.
+func TestTestJSONMatchesSchema(t *testing.T) {
+	schema := compileSchema(t, "test-report.schema.json")
+	bad := t.TempDir()
+	testutil.WriteFile(t, bad, "i.yaml", "apiVersion: permsets/v1\nkind: Instance\nid: prod\nname: Production\n")
+	testutil.WriteFile(t, bad, "tests/t.yaml", "apiVersion: permsets/v1\nkind: Test\nid: t\ninstance: prod\ncases:\n"+
+		"  - {user: ann, permission: people=read, expect: allow, via: [x]}\n"+
+		"  - {user: ann, permission: people=read, expect: allow, skip: later}\n"+
+		"effective:\n  - {user: ann, permissions: [people=read]}\nwhoCan:\n  - {permission: people=read, users: [ann]}\n")
+	invalid := t.TempDir()
+	testutil.WriteFile(t, invalid, "i.yaml", "apiVersion: permsets/v1\nkind: Instance\nid: Prod!\n")
+	for _, tc := range []struct {
+		note string
+		args []string
+		code int
+	}{
+		{"nation with coverage", []string{"test", "../../examples/nation", "--format", "json", "--coverage"}, exitOK},
+		{"failures", []string{"test", bad, "--format", "json"}, exitProblems},
+		{"invalid config", []string{"test", invalid, "--format", "json"}, exitProblems},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			var doc any
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if err := schema.Validate(doc); err != nil {
+				t.Errorf("output does not match schemas/test-report.schema.json: %#v\n%s", err, out)
 			}
 		})
 	}

@@ -9,12 +9,13 @@
 //	POST|GET /v1/data/permsets/{allow,decision,effective,manageable_sets,who_can}
 //	POST     /v1/batch/data/permsets/{allow,decision,effective,manageable_sets,who_can}
 //	GET      /health, /health/live, /v1/status, /metrics, /bundles/permsets.tar.gz
+//	GET      /schemas/ and /schemas/NAME.schema.json (the embedded JSON Schemas)
 //	POST     /access/v1/{evaluation,evaluations,search/subject,search/resource,search/action}
 //	GET      /.well-known/authzen-configuration (and all of AuthZEN under /instances/{id}/)
 //
 // plus the handlers of Options.Handlers at their paths (permsd's /v1/webhook), served as they
 // are. Every other path is 404 (resource_not_found) and PUT, PATCH and DELETE are 405
-// everywhere. When Options.Token is set, every endpoint but /health, /health/live and those of
+// everywhere. When Options.Token is set, every endpoint but /health, /health/live, /schemas/ and those of
 // Options.Handlers needs it as a bearer token (401, unauthorized).
 //
 // Before the first revision is published, decisions, batches and the bundle answer 500
@@ -179,10 +180,11 @@ const (
 	routeMetrics = "metrics"
 	routeBundle  = "bundle"
 	routeAuthZEN = "authzen"
+	routeSchemas = "schemas"
 	routeOther   = "other"
 )
 
-var routes = []string{routeData, routeBatch, routeHealth, routeStatus, routeMetrics, routeBundle, routeAuthZEN, routeOther}
+var routes = []string{routeData, routeBatch, routeHealth, routeStatus, routeMetrics, routeBundle, routeAuthZEN, routeSchemas, routeOther}
 
 // ownPath tells whether p is served by the handler itself.
 func ownPath(p string) bool {
@@ -190,7 +192,7 @@ func ownPath(p string) bool {
 	case "/health", "/health/live", "/v1/status", "/metrics", "/bundles/permsets.tar.gz", "/v1/data", "/v1/batch/data":
 		return true
 	}
-	return strings.HasPrefix(p, "/v1/data/") || strings.HasPrefix(p, "/v1/batch/data/")
+	return strings.HasPrefix(p, "/v1/data/") || strings.HasPrefix(p, "/v1/batch/data/") || strings.HasPrefix(p, schemasPrefix)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -238,6 +240,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, start time.Time)
 		}
 		h.health(w, p == "/health/live")
 		return routeHealth
+	}
+	if strings.HasPrefix(p, schemasPrefix) {
+		if allowMethod(w, r, pretty, http.MethodGet, http.MethodHead) {
+			h.serveSchemas(w, r, pretty) // schemas.go
+		}
+		return routeSchemas
 	}
 	if !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="permsd"`)
