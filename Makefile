@@ -65,6 +65,7 @@ bench: build
 	PERMSETS_BENCH_DIR=$(abspath $(BENCH_DIR))/large $(GO) test -run '^$$' -bench 'Audit' -benchmem -benchtime 3x ./audit
 	BENCH_DIR=$(BENCH_DIR) ./scripts/bench-validate.sh
 	LARGE=$(BENCH_DIR)/large ./scripts/bench-plan.sh
+	LARGE=$(BENCH_DIR)/large ./scripts/bench-test.sh
 
 ## loadtest: permsd against stock opa run --server on the same bundle, small and large scale
 LOAD_DURATION ?= 10s

@@ -269,7 +269,7 @@ func reducedEvaluator(ctx context.Context, m *config.Model, users map[string]boo
 	}
 	r := m
 	if !all {
-		r = reduce(m, users)
+		r = m.Reduced(users, nil)
 	}
 	b, idx, err := engine.NewBundleAndIndex(r, "")
 	if err != nil {
@@ -280,41 +280,6 @@ func reducedEvaluator(ctx context.Context, m *config.Model, users map[string]boo
 		return nil, nil, err
 	}
 	return ev, idx, nil
-}
-
-// reduce keeps the catalog, instances and sets, and of assignments, roles and users only what
-// concerns the given users.
-func reduce(m *config.Model, users map[string]bool) *config.Model {
-	r := &config.Model{Catalog: m.Catalog, Instances: m.Instances, Sets: m.Sets, Repository: m.Repository}
-	keep := func(xs []string) []string {
-		var out []string
-		for _, x := range xs {
-			if users[x] {
-				out = append(out, x)
-			}
-		}
-		return out
-	}
-	for _, a := range m.Assignments {
-		if us := keep(a.Users); len(us) > 0 {
-			c := *a
-			c.Users = us
-			r.Assignments = append(r.Assignments, &c)
-		}
-	}
-	for _, ro := range m.Roles {
-		if ms := keep(ro.Members); len(ms) > 0 {
-			c := *ro
-			c.Members = ms
-			r.Roles = append(r.Roles, &c)
-		}
-	}
-	for _, u := range m.Users {
-		if users[u.ID] {
-			r.Users = append(r.Users, u)
-		}
-	}
-	return r
 }
 
 // holdingSignatures describes, for "user\x00instance", everything the decision rules read of

@@ -62,7 +62,11 @@ when one failed or the config is invalid. --format junit writes JUnit XML for CI
 				return o.writeProblems(g, dir, res.Problems)
 			}
 			g.progress.phase("compiling")
-			b, err := engine.NewBundleWithRevision(side.Result.Model, side.Commit, side.Revision)
+			// Only the holdings the checks can observe are compiled (testrun.Scope): on a large
+			// repository that is most of the difference between test and validate. The bundle
+			// stays in this process; its revision names the whole config tested.
+			scoped := testrun.Scope(side.Result.Model, side.Result.Model.Tests)
+			b, err := engine.NewBundleWithRevision(scoped, side.Commit, side.Revision)
 			if err != nil {
 				return &exitError{code: exitProblems, err: err}
 			}
